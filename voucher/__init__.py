@@ -1,0 +1,102 @@
+"""Buoni servizio per i servizi sociali: the Flask application."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> str:
+    """Installed wheels carry templates/, static/ and migrations/ inside the package; a
+    source checkout keeps them at the top of the repository."""
+    inside = _PACKAGE / name
+    return str(inside if inside.is_dir() else _PACKAGE.parent / name)
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the application: a table of contents of register_* steps."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=_resource_dir("templates"),
+        static_folder=_resource_dir("static"),
+    )
+    if os.environ.get("VOUCHER_INSTANCE_PATH"):
+        app.instance_path = os.environ["VOUCHER_INSTANCE_PATH"]
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_config(app, config_name, overrides)
+    register_logging(app)
+    register_extensions(app)
+    register_signing_keys(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, config_name: str | None, overrides: dict) -> None:
+    from .config import CONFIGS
+
+    name = config_name or os.environ.get("VOUCHER_ENV", "production")
+    app.config.from_object(CONFIGS[name](app.instance_path))
+    app.config.update(overrides)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+
+def register_logging(app: Flask) -> None:
+    from .logs import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import Session
+
+    from .db import configure_sqlite
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .services import audit
+    from .web.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    audit.install(Session)
+    migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_signing_keys(app: Flask) -> None:
+    from .documents.signing import KeyRing
+
+    app.extensions["voucher.keyring"] = KeyRing.load(
+        app.config["SIGNING_KEYS_DIR"], app.config.get("SIGNING_KEY_PEM")
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import register_api
+    from .web import register_web
+
+    register_web(app)
+    register_api(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)
+
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

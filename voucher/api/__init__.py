@@ -1,0 +1,50 @@
+"""The JSON API under /api/v1: marshmallow schemas, flask-smorest views, OpenAPI 3."""
+
+# One module per resource; each defines `blp`, a flask_smorest.Blueprint.
+RESOURCES = (
+    "auth",
+    "reference",
+    "ente",
+    "providers",
+    "schemes",
+    "beneficiaries",
+    "vouchers",
+    "redemptions",
+    "balance",
+    "reports",
+)
+
+
+def register_api(app) -> None:
+    from importlib import import_module
+
+    from ..errors import DomainError
+    from ..extensions import api, csrf
+    from .problems import domain_problem, is_api_request
+    from .security import load_principal
+
+    api.init_app(
+        app,
+        spec_kwargs={
+            "servers": [{"url": "/"}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    for name in RESOURCES:
+        try:
+            module = import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            continue
+        csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF exposure
+        module.blp.before_request(load_principal)
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if is_api_request():
+            return domain_problem(error)
+        from ..web.errors import render_domain_error_page
+
+        return render_domain_error_page(error)

@@ -1,0 +1,51 @@
+"""Bearer authentication for the API: session tokens and provider API keys."""
+
+from functools import wraps
+
+from flask import abort, g, request
+
+from ..permissions import Principal, principal_for_api_key, principal_for_user
+from ..services.providers import resolve_api_key
+from ..services.users import resolve_token
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def load_principal() -> None:
+    """Before every API request: who is calling, if anyone."""
+    g.principal = None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 512:
+        return
+    token = token.strip()
+    api_key = resolve_api_key(token)
+    if api_key is not None:
+        g.principal = principal_for_api_key(api_key)
+        return
+    user = resolve_token(token)
+    if user is not None:
+        g.principal = principal_for_user(user)
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def requires(permission: str):
+    """401 without a valid token; 403 when the role may not do this."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = getattr(g, "principal", None)
+            if principal is None:
+                abort(401, "Token mancante, scaduto o non valido.")
+            if not principal.can(permission):
+                abort(403, "Il tuo ruolo non consente questa operazione.")
+            return view(*args, **kwargs)
+
+        wrapper._requires = permission
+        return wrapper
+
+    return decorator

@@ -1,0 +1,153 @@
+"""Command-line front door: thin wrappers over the services.
+
+flask --app voucher db upgrade
+flask --app voucher create-user USERNAME --role ROLE [--provider ID]
+flask --app voucher demo
+flask --app voucher expire
+flask --app voucher audit verify
+flask --app voucher keys rotate
+"""
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .errors import DomainError
+from .extensions import db
+from .models import ROLES
+from .services import SYSTEM
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Errore: {message}", err=True)
+    sys.exit(1)
+
+
+def _read_password() -> str:
+    """Prompted twice (hidden) on a terminal; one line of standard input otherwise."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    if not line:
+        _fail("nessuna password sullo standard input.")
+    return line.rstrip("\r\n")
+
+
+def _domain_message(error: DomainError) -> str:
+    if error.errors:
+        return "; ".join(m for msgs in error.errors.values() for m in msgs)
+    return error.detail
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="Ruolo dell'utente.")
+@click.option("--provider", "provider_id", type=int, help="Id del fornitore (ruolo provider).")
+@click.option("--full-name", default=None, help="Nome e cognome.")
+def create_user_command(username, role, provider_id, full_name):
+    """Create a user; the password is prompted for, or read from standard input."""
+    from .services.users import create_user
+
+    if role == "provider" and provider_id is None:
+        _fail("--provider è obbligatorio per il ruolo provider.")
+    password = _read_password()
+    try:
+        user = create_user(
+            SYSTEM,
+            username=username,
+            password=password,
+            role=role,
+            provider_id=provider_id,
+            full_name=full_name,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        _fail(_domain_message(error))
+    click.echo(f"Utente {user.username} creato (ruolo {user.role}).")
+
+
+@click.command("demo")
+@click.option(
+    "--password",
+    envvar="DEMO_PASSWORD",
+    default=None,
+    help="Password of the demo users (default: generated and printed).",
+)
+def demo_command(password):
+    """Fill an empty database with a realistic demo ente and print the demo logins."""
+    from .demo import DemoNotEmpty, load_demo
+
+    try:
+        logins = load_demo(password=password)
+        db.session.commit()
+    except DemoNotEmpty as error:
+        db.session.rollback()
+        _fail(str(error))
+    click.echo("Dati dimostrativi caricati. Accessi:")
+    for login in logins:
+        click.echo(
+            f"  {login['role']:<14} {login['username']:<16} {login['password']}"
+            + (f"   ({login['note']})" if login.get("note") else "")
+        )
+
+
+@click.command("expire")
+def expire_command():
+    """The nightly job: mark vouchers past their validity as expired."""
+    from .services.vouchers import expire_vouchers
+
+    count = expire_vouchers(SYSTEM)
+    db.session.commit()
+    click.echo(f"Buoni scaduti: {count}.")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Recompute the hash chain; name the first broken link (exit 1 if any)."""
+    from .services.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Catena di audit integra: {report.events} eventi verificati.")
+        return
+    click.echo(
+        f"Catena di audit interrotta all'evento {report.broken_at}: {report.reason} "
+        f"({report.events} eventi integri prima).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+keys_cli = AppGroup("keys", help="The ente's signing keys.")
+
+
+@keys_cli.command("rotate")
+def keys_rotate_command():
+    """Create a new signing key; vouchers signed with older keys keep verifying."""
+    from .documents.signing import KeyRing
+
+    kid = KeyRing.rotate(current_app.config["SIGNING_KEYS_DIR"])
+    current_app.extensions["voucher.keyring"] = KeyRing.load(
+        current_app.config["SIGNING_KEYS_DIR"], current_app.config.get("SIGNING_KEY_PEM")
+    )
+    click.echo(f"Nuova chiave di firma: {kid}. Riavviare i server applicativi.")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_user_command, demo_command, expire_command, audit_cli, keys_cli):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """`voucher …` as a shortcut for `flask --app voucher …`."""
+    from flask.cli import FlaskGroup
+
+    from . import create_app
+
+    FlaskGroup(create_app=create_app)(prog_name="voucher")

@@ -1,0 +1,107 @@
+"""Settings, read from the environment. Every variable is documented in README.md."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def read_or_create_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
+    """Return the secret kept in the instance folder, generating it (mode 0600) on first use."""
+    path = Path(instance_path) / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+class Config:
+    """Production defaults; the environment overrides them."""
+
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "voucher_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    BENEFICIARY_SESSION_MINUTES = 10
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    LANGUAGES = ("it", "en")
+    API_TITLE = "Buoni servizio sociali"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_TOKEN_TTL = timedelta(hours=8)
+    PIN_MAX_ATTEMPTS = 5
+    PIN_LOCK_MINUTES = 15
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+
+    def __init__(self, instance_path: str):
+        env = os.environ
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or (
+            "sqlite:///" + str(Path(instance_path) / "voucher.sqlite3")
+        )
+        self.SECRET_KEY = env.get("SECRET_KEY") or read_or_create_secret(
+            instance_path, "secret_key"
+        )
+        self.PIN_PEPPER = env.get("PIN_PEPPER") or read_or_create_secret(
+            instance_path, "pin_pepper"
+        )
+        self.SIGNING_KEYS_DIR = env.get("SIGNING_KEYS_DIR") or str(
+            Path(instance_path) / "signing-keys"
+        )
+        self.SIGNING_KEY_PEM = env.get("SIGNING_KEY")
+        self.PUBLIC_URL = env.get("PUBLIC_URL", "").rstrip("/")
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+
+
+class DevelopmentConfig(Config):
+    """Local runs over plain HTTP on localhost."""
+
+    def __init__(self, instance_path: str):
+        super().__init__(instance_path)
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    """The test suite: fast hashing, no rate limits unless a test turns them on."""
+
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+
+    def __init__(self, instance_path: str):
+        super().__init__(instance_path)
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.RATELIMIT_ENABLED = False
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}

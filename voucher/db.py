@@ -1,0 +1,72 @@
+"""Database set-up shared by every front door: SQLite pragmas and transaction retries."""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+_RETRYABLE_PG = {"40001", "40P01", "55P03"}
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """SQLite has no row locks: every transaction takes the write lock at BEGIN
+    (BEGIN IMMEDIATE), so check-and-write sequences are serialised."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below rule
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if code in _RETRYABLE_PG:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def is_idempotency_race(error: IntegrityError) -> bool:
+    return "idempotency_key" in str(error.orig)
+
+
+def run_in_transaction(work: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run `work` and commit; on a deadlock, a serialisation failure or a lost race on an
+    idempotency key, roll back and run it again (it then sees the winner's row)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except IntegrityError as error:
+            db.session.rollback()
+            if attempt == attempts or not is_idempotency_race(error):
+                raise
+        except DBAPIError as error:
+            db.session.rollback()
+            if attempt == attempts or not is_retryable(error):
+                raise
+            log.info("retrying transaction after %s", type(error.orig).__name__)
+            time.sleep(0.01 * attempt)
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")

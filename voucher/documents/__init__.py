@@ -1,0 +1,1 @@
+"""Documents: signed QR payloads, QR images and the printable voucher letters."""

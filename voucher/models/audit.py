@@ -1,0 +1,28 @@
+"""The audit trail: append-only, hash-chained events."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class AuditEvent(db.Model):
+    """One change of state. `hash` covers the event and the previous event's hash."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

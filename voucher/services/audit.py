@@ -1,0 +1,141 @@
+"""The audit trail: append-only events, hash-chained so that tampering shows.
+
+Services call record(); the events are chained and written when the transaction commits,
+under a lock, so that concurrent transactions build one unbroken chain. The lock is held
+only for the commit itself, because the chain is written last.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import AuditEvent
+from . import Actor
+
+GENESIS = "0" * 64
+_PENDING = "voucher.audit_pending"
+# Any constant works: it names the advisory lock that serialises appends on PostgreSQL.
+_CHAIN_LOCK_ID = 7_301_2026
+
+
+def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data) -> None:
+    """Queue an audit event in the current transaction. `data` must not hold personal data."""
+    pending = db.session.info.setdefault(_PENDING, [])
+    pending.append(
+        {
+            "at": datetime.now(UTC),
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "actor_label": actor.label,
+            "action": action,
+            "object_type": obj_type,
+            "object_id": None if obj_id is None else str(obj_id),
+            "data": json.loads(json.dumps(data, default=str)),
+        }
+    )
+
+
+def _normalise_time(at: datetime) -> str:
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def event_hash(prev_hash: str, seq: int, fields: dict) -> str:
+    body = {
+        "seq": seq,
+        "at": _normalise_time(fields["at"]),
+        "actor_type": fields["actor_type"],
+        "actor_id": fields["actor_id"],
+        "actor_label": fields["actor_label"],
+        "action": fields["action"],
+        "object_type": fields["object_type"],
+        "object_id": fields["object_id"],
+        "data": fields["data"],
+        "prev": prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _append_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    for fields in pending:
+        seq += 1
+        digest = event_hash(prev, seq, fields)
+        session.add(AuditEvent(seq=seq, prev_hash=prev, hash=digest, **fields))
+        prev = digest
+
+
+def _discard_pending(session: Session, *args) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install(session_class) -> None:
+    """Hook the chain into every session of the application."""
+    event.listen(session_class, "before_commit", _append_pending)
+    event.listen(session_class, "after_rollback", _discard_pending)
+    event.listen(session_class, "after_soft_rollback", _discard_pending)
+
+
+@dataclass
+class ChainReport:
+    events: int
+    broken_at: int | None  # seq of the first event that does not verify
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+_FIELDS = (
+    "at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "data",
+)
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Recompute every hash in order; name the first broken link."""
+    columns = [AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash] + [
+        getattr(AuditEvent, f) for f in _FIELDS
+    ]
+    prev, expected_seq, count = GENESIS, 1, 0
+    while True:
+        rows = db.session.execute(
+            select(*columns)
+            .where(AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(events=count, broken_at=None)
+        for row in rows:
+            if row.seq != expected_seq:
+                return ChainReport(count, expected_seq, "missing event")
+            if row.prev_hash != prev:
+                return ChainReport(count, row.seq, "previous hash does not match")
+            fields = {f: getattr(row, f) for f in _FIELDS}
+            if event_hash(prev, row.seq, fields) != row.hash:
+                return ChainReport(count, row.seq, "content altered")
+            prev, expected_seq = row.hash, row.seq + 1
+            count += 1

@@ -1,0 +1,169 @@
+"""Beneficiaries: registration from the codice fiscale, edits, households, search."""
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from ..errors import DuplicateBeneficiary, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import CATEGORIES, Beneficiary, Household
+from . import Actor, audit
+from .ente import comune_by_istat
+from .identifiers import parse_fiscal_code
+
+EDITABLE = (
+    "first_name",
+    "last_name",
+    "categories",
+    "isee_cents",
+    "isee_valid_until",
+    "household_id",
+    "phone",
+    "email",
+    "address",
+)
+
+
+def _check(data: dict) -> None:
+    errors: dict[str, list[str]] = {}
+    bad = set(data.get("categories") or []) - set(CATEGORIES)
+    if bad:
+        errors["categories"] = [f"Categorie sconosciute: {', '.join(sorted(bad))}."]
+    if data.get("isee_cents") is not None and data["isee_cents"] < 0:
+        errors["isee_cents"] = ["L'ISEE non può essere negativo."]
+    for field in ("first_name", "last_name"):
+        if field in data and not (data[field] or "").strip():
+            errors[field] = ["Campo obbligatorio."]
+    if (
+        data.get("household_id") is not None
+        and db.session.get(Household, data["household_id"]) is None
+    ):
+        errors["household_id"] = ["Nucleo familiare inesistente."]
+    if errors:
+        raise ValidationFailed("Dati del beneficiario non validi", errors=errors)
+
+
+def register_beneficiary(
+    actor: Actor,
+    *,
+    fiscal_code: str,
+    first_name: str,
+    last_name: str,
+    comune_istat: str,
+    categories: list[str] | None = None,
+    isee_cents: int | None = None,
+    isee_valid_until: date | None = None,
+    household_id: int | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+) -> Beneficiary:
+    """Register a person; birth date and sex come from the codice fiscale."""
+    cf = parse_fiscal_code(fiscal_code)
+    comune = comune_by_istat(comune_istat or "")
+    data = dict(
+        first_name=first_name,
+        last_name=last_name,
+        categories=categories or [],
+        isee_cents=isee_cents,
+        household_id=household_id,
+    )
+    _check(data)
+    if comune is None:
+        raise ValidationFailed(
+            errors={"comune_istat": ["Il Comune di residenza non è tra quelli serviti dall'ente."]}
+        )
+    if db.session.execute(select(Beneficiary.id).where(Beneficiary.fiscal_code == cf.code)).first():
+        raise DuplicateBeneficiary("Un beneficiario con questo codice fiscale è già registrato.")
+    person = Beneficiary(
+        fiscal_code=cf.code,
+        birth_date=cf.birth_date,
+        sex=cf.sex,
+        comune_id=comune.id,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        categories=list(dict.fromkeys(categories or [])),
+        isee_cents=isee_cents,
+        isee_valid_until=isee_valid_until,
+        household_id=household_id,
+        phone=phone,
+        email=email,
+        address=address,
+    )
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "beneficiary.registered", "beneficiary", person.id)
+    return person
+
+
+def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Beneficiary:
+    """Edit a beneficiary; the audit names the fields changed, never their values."""
+    changes = {k: v for k, v in changes.items() if k in EDITABLE or k == "comune_istat"}
+    _check(changes)
+    if "comune_istat" in changes:
+        comune = comune_by_istat(changes.pop("comune_istat") or "")
+        if comune is None:
+            raise ValidationFailed(
+                errors={
+                    "comune_istat": ["Il Comune di residenza non è tra quelli serviti dall'ente."]
+                }
+            )
+        if comune.id != person.comune_id:
+            person.comune_id = comune.id
+            changes["comune_id"] = comune.id
+    changed = []
+    for key, value in changes.items():
+        if key == "categories":
+            value = list(dict.fromkeys(value or []))
+        if getattr(person, key) != value:
+            setattr(person, key, value)
+            changed.append(key)
+    db.session.flush()
+    if changed:
+        audit.record(actor, "beneficiary.updated", "beneficiary", person.id, fields=changed)
+    return person
+
+
+def create_household(actor: Actor, label: str) -> Household:
+    household = Household(label=label.strip())
+    db.session.add(household)
+    db.session.flush()
+    audit.record(actor, "household.created", "household", household.id)
+    return household
+
+
+def get_beneficiary(beneficiary_id: int) -> Beneficiary:
+    person = db.session.get(Beneficiary, beneficiary_id)
+    if person is None:
+        raise NotFound("Beneficiario non trovato.")
+    return person
+
+
+def find_by_fiscal_code(fiscal_code: str) -> Beneficiary | None:
+    code = (fiscal_code or "").strip().upper()
+    return db.session.execute(
+        select(Beneficiary).where(Beneficiary.fiscal_code == code)
+    ).scalar_one_or_none()
+
+
+def search_beneficiaries(text: str, limit: int = 50) -> list[Beneficiary]:
+    """By codice fiscale (exact or prefix) or by name."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    like = f"%{text.lower()}%"
+    full = func.lower(Beneficiary.first_name + " " + Beneficiary.last_name)
+    reverse = func.lower(Beneficiary.last_name + " " + Beneficiary.first_name)
+    query = (
+        select(Beneficiary)
+        .where(
+            or_(
+                Beneficiary.fiscal_code.startswith(text.upper()),
+                full.like(like),
+                reverse.like(like),
+            )
+        )
+        .order_by(Beneficiary.last_name, Beneficiary.first_name)
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())

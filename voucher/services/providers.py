@@ -1,0 +1,212 @@
+"""Providers, their accreditations per service, suspension, and API keys."""
+
+import hashlib
+import secrets
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import Accreditation, ApiKey, Provider, Service
+from . import Actor, audit
+from .identifiers import normalise_vat
+
+API_KEY_PREFIX = "vk_"
+
+
+def _accreditation(item: dict, index: int) -> Accreditation:
+    service = db.session.get(Service, item.get("service_code") or "")
+    if service is None:
+        raise ValidationFailed(
+            errors={f"accreditations.{index}.service_code": ["Servizio sconosciuto."]}
+        )
+    vf, vu = item.get("valid_from"), item.get("valid_until")
+    if vu is not None and vu < vf:
+        raise ValidationFailed(
+            errors={
+                f"accreditations.{index}.valid_until": [
+                    "La fine dell'accreditamento precede l'inizio."
+                ]
+            }
+        )
+    return Accreditation(service_code=service.code, valid_from=vf, valid_until=vu)
+
+
+def create_provider(
+    actor: Actor,
+    *,
+    name: str,
+    vat_number: str,
+    email: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    accreditations: list[dict] | None = None,
+) -> Provider:
+    vat = normalise_vat(vat_number)
+    if db.session.execute(select(Provider.id).where(Provider.vat_number == vat)).first():
+        raise Conflict("Un fornitore con questa partita IVA è già registrato.")
+    provider = Provider(
+        name=name.strip(),
+        vat_number=vat,
+        email=email,
+        phone=phone,
+        address=address,
+        status="active",
+    )
+    provider.accreditations = [_accreditation(a, i) for i, a in enumerate(accreditations or [])]
+    db.session.add(provider)
+    db.session.flush()
+    audit.record(actor, "provider.created", "provider", provider.id, vat_number=vat)
+    for acc in provider.accreditations:
+        audit.record(
+            actor,
+            "provider.accredited",
+            "provider",
+            provider.id,
+            service=acc.service_code,
+            valid_from=acc.valid_from,
+            valid_until=acc.valid_until,
+        )
+    return provider
+
+
+def update_provider(actor: Actor, provider: Provider, **fields) -> Provider:
+    for key in ("name", "email", "phone", "address"):
+        if key in fields:
+            setattr(provider, key, fields[key])
+    db.session.flush()
+    audit.record(actor, "provider.updated", "provider", provider.id, fields=sorted(fields))
+    return provider
+
+
+def accredit(
+    actor: Actor,
+    provider: Provider,
+    service_code: str,
+    valid_from: date,
+    valid_until: date | None = None,
+) -> Accreditation:
+    acc = _accreditation(
+        {"service_code": service_code, "valid_from": valid_from, "valid_until": valid_until}, 0
+    )
+    provider.accreditations.append(acc)
+    db.session.flush()
+    audit.record(
+        actor,
+        "provider.accredited",
+        "provider",
+        provider.id,
+        service=service_code,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    return acc
+
+
+def end_accreditation(actor: Actor, accreditation: Accreditation, valid_until: date) -> None:
+    if valid_until < accreditation.valid_from:
+        raise ValidationFailed(errors={"valid_until": ["Data precedente all'inizio."]})
+    accreditation.valid_until = valid_until
+    db.session.flush()
+    audit.record(
+        actor,
+        "provider.accreditation_ended",
+        "provider",
+        accreditation.provider_id,
+        service=accreditation.service_code,
+        valid_until=valid_until,
+    )
+
+
+def suspend_provider(actor: Actor, provider: Provider, reason: str | None = None) -> Provider:
+    if provider.status == "suspended":
+        raise Conflict("Il fornitore è già sospeso.")
+    provider.status = "suspended"
+    db.session.flush()
+    audit.record(actor, "provider.suspended", "provider", provider.id, reason=reason)
+    return provider
+
+
+def reinstate_provider(actor: Actor, provider: Provider) -> Provider:
+    if provider.status != "suspended":
+        raise Conflict("Il fornitore non è sospeso.")
+    provider.status = "active"
+    db.session.flush()
+    audit.record(actor, "provider.reinstated", "provider", provider.id)
+    return provider
+
+
+def is_accredited(provider: Provider, service_code: str, day: date) -> bool:
+    """May the provider redeem for this service on this date?"""
+    if provider.status != "active":
+        return False
+    return any(a.service_code == service_code and a.covers(day) for a in provider.accreditations)
+
+
+def get_provider(provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound("Fornitore non trovato.")
+    return provider
+
+
+def list_providers() -> list[Provider]:
+    return list(db.session.execute(select(Provider).order_by(Provider.name)).scalars())
+
+
+def providers_for_services(service_codes: list[str], day: date) -> list[Provider]:
+    """Active providers accredited on `day` for at least one of the services."""
+    query = (
+        select(Provider)
+        .join(Accreditation)
+        .where(
+            Provider.status == "active",
+            Accreditation.service_code.in_(service_codes),
+            Accreditation.valid_from <= day,
+            (Accreditation.valid_until.is_(None)) | (Accreditation.valid_until >= day),
+        )
+        .distinct()
+        .order_by(Provider.name)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(actor: Actor, provider: Provider, label: str | None = None) -> str:
+    """A new key, returned once: only its digest is stored."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKey(provider_id=provider.id, prefix=key[:10], key_hash=_digest(key), label=label)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(
+        actor,
+        "provider.api_key_created",
+        "provider",
+        provider.id,
+        key_id=record.id,
+        prefix=record.prefix,
+    )
+    return key
+
+
+def revoke_api_key(actor: Actor, api_key: ApiKey) -> None:
+    api_key.revoked_at = datetime.now(UTC)
+    db.session.flush()
+    audit.record(
+        actor, "provider.api_key_revoked", "provider", api_key.provider_id, key_id=api_key.id
+    )
+
+
+def resolve_api_key(key: str) -> ApiKey | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    record = db.session.execute(
+        select(ApiKey).where(ApiKey.key_hash == _digest(key))
+    ).scalar_one_or_none()
+    if record is None or record.revoked_at is not None:
+        return None
+    return record

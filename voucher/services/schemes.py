@@ -1,0 +1,236 @@
+"""Schemes (misure): creation, editing while in draft, activation and closing, and budgets."""
+
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import CATEGORIES, UNITS, CopayBand, Fund, LedgerEntry, Scheme, Service, Voucher
+from . import Actor, audit
+from .identifiers import normalise_cup
+
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "fund_code",
+    "year",
+    "cup",
+    "unit",
+    "unit_price_cents",
+    "face_value_cents",
+    "valid_from",
+    "valid_until",
+    "budget_cents",
+    "eligible_categories",
+    "min_age",
+    "max_age",
+    "isee_max_cents",
+    "max_active_per_beneficiary",
+    "max_redemption_cents",
+)
+
+
+def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
+    errors: dict[str, list[str]] = {}
+
+    def err(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    fund = db.session.get(Fund, data.get("fund_code") or "")
+    if fund is None:
+        err("fund_code", "Fondo sconosciuto.")
+    if data.get("cup"):
+        try:
+            data["cup"] = normalise_cup(data["cup"])
+        except ValidationFailed as e:
+            errors.update(e.errors)
+    elif fund is not None and fund.cup_required:
+        err("cup", f"Il fondo {fund.code} richiede il CUP.")
+
+    codes = list(dict.fromkeys(data.get("service_codes") or []))
+    services = db.session.execute(select(Service).where(Service.code.in_(codes))).scalars().all()
+    if not codes:
+        err("service_codes", "Indicare almeno un servizio.")
+    unknown = set(codes) - {s.code for s in services}
+    if unknown:
+        err("service_codes", f"Servizi sconosciuti: {', '.join(sorted(unknown))}.")
+    if len({s.area for s in services}) > 1:
+        err("service_codes", "Tutti i servizi di una misura devono appartenere alla stessa area.")
+
+    unit = data.get("unit")
+    if unit not in UNITS:
+        err("unit", f"Unità non valida: una tra {', '.join(UNITS)}.")
+    if unit == "EUR":
+        data["unit_price_cents"] = None
+    elif not data.get("unit_price_cents") or data["unit_price_cents"] <= 0:
+        err("unit_price_cents", "Il prezzo unitario è obbligatorio per le misure a unità.")
+
+    for field in ("face_value_cents",):
+        if (data.get(field) or 0) <= 0:
+            err(field, "Deve essere maggiore di zero.")
+    for field in ("budget_cents",):
+        if data.get(field) is None or data[field] < 0:
+            err(field, "Non può essere negativo.")
+    for field in ("isee_max_cents", "max_redemption_cents"):
+        if data.get(field) is not None and data[field] <= 0:
+            err(field, "Deve essere maggiore di zero.")
+    if (
+        data.get("max_active_per_beneficiary") is not None
+        and data["max_active_per_beneficiary"] < 1
+    ):
+        err("max_active_per_beneficiary", "Almeno 1.")
+    vf, vu = data.get("valid_from"), data.get("valid_until")
+    if isinstance(vf, date) and isinstance(vu, date) and vu < vf:
+        err("valid_until", "La fine della validità precede l'inizio.")
+    for field in ("min_age", "max_age"):
+        if data.get(field) is not None and not 0 <= data[field] <= 130:
+            err(field, "Età tra 0 e 130.")
+    if (
+        data.get("min_age") is not None
+        and data.get("max_age") is not None
+        and data["min_age"] > data["max_age"]
+    ):
+        err("max_age", "L'età massima è minore della minima.")
+    bad = set(data.get("eligible_categories") or []) - set(CATEGORIES)
+    if bad:
+        err("eligible_categories", f"Categorie sconosciute: {', '.join(sorted(bad))}.")
+    year = data.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        err("year", "Anno non valido.")
+
+    bands = sorted(data.get("copay_bands") or [], key=lambda b: b["isee_max_cents"])
+    ceilings = [b["isee_max_cents"] for b in bands]
+    if len(set(ceilings)) != len(ceilings):
+        err("copay_bands", "Due fasce hanno la stessa soglia ISEE.")
+    for b in bands:
+        if not 0 <= b["coverage_percent"] <= 100:
+            err("copay_bands", "La copertura è una percentuale tra 0 e 100.")
+        if b["isee_max_cents"] < 0:
+            err("copay_bands", "La soglia ISEE non può essere negativa.")
+    if errors:
+        raise ValidationFailed("Dati della misura non validi", errors=errors)
+    return fund, services, bands
+
+
+def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
+    """Create a scheme from validated plain values (see API.md for the fields)."""
+    data = dict(data)
+    _fund, services, bands = _validate(data)
+    if status not in ("draft", "active"):
+        raise ValidationFailed(errors={"status": ["Stato iniziale: draft o active."]})
+    scheme = Scheme(
+        **{f: data.get(f) for f in EDITABLE_FIELDS},
+        area=services[0].area,
+        status=status,
+    )
+    scheme.eligible_categories = list(data.get("eligible_categories") or [])
+    scheme.services = list(services)
+    scheme.copay_bands = [CopayBand(**b) for b in bands]
+    db.session.add(scheme)
+    db.session.flush()
+    audit.record(
+        actor,
+        "scheme.created",
+        "scheme",
+        scheme.id,
+        status=status,
+        fund=scheme.fund_code,
+        budget_cents=scheme.budget_cents,
+    )
+    return scheme
+
+
+def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
+    """Edit a scheme; only drafts change, so that issued vouchers keep their terms."""
+    if scheme.status != "draft":
+        raise Conflict("Solo una misura in bozza può essere modificata.")
+    merged = {f: getattr(scheme, f) for f in EDITABLE_FIELDS}
+    merged["service_codes"] = scheme.service_codes
+    merged["copay_bands"] = [
+        {"isee_max_cents": b.isee_max_cents, "coverage_percent": b.coverage_percent}
+        for b in scheme.copay_bands
+    ]
+    merged.update(data)
+    _fund, services, bands = _validate(merged)
+    for f in EDITABLE_FIELDS:
+        setattr(scheme, f, merged.get(f))
+    scheme.eligible_categories = list(merged.get("eligible_categories") or [])
+    scheme.area = services[0].area
+    scheme.services = list(services)
+    scheme.copay_bands = [CopayBand(**b) for b in bands]
+    db.session.flush()
+    audit.record(actor, "scheme.updated", "scheme", scheme.id, fields=sorted(data))
+    return scheme
+
+
+def activate_scheme(actor: Actor, scheme: Scheme) -> Scheme:
+    if scheme.status != "draft":
+        raise Conflict("Solo una misura in bozza può essere attivata.")
+    scheme.status = "active"
+    db.session.flush()
+    audit.record(actor, "scheme.activated", "scheme", scheme.id)
+    return scheme
+
+
+def close_scheme(actor: Actor, scheme: Scheme) -> Scheme:
+    """No new vouchers; vouchers already issued stay spendable until they expire."""
+    if scheme.status == "closed":
+        raise Conflict("La misura è già chiusa.")
+    scheme.status = "closed"
+    db.session.flush()
+    audit.record(actor, "scheme.closed", "scheme", scheme.id)
+    return scheme
+
+
+def get_scheme(scheme_id: int) -> Scheme:
+    scheme = db.session.get(Scheme, scheme_id)
+    if scheme is None:
+        raise NotFound("Misura non trovata.")
+    return scheme
+
+
+def list_schemes(status: str | None = None) -> list[Scheme]:
+    query = select(Scheme).order_by(Scheme.year.desc(), Scheme.name)
+    if status:
+        query = query.where(Scheme.status == status)
+    return list(db.session.execute(query).scalars())
+
+
+def committed_expression():
+    """Per voucher, the money it holds on the budget: all of it while it may still be spent;
+    only what was spent once it is revoked or expired (the rest goes back to the budget)."""
+    return case(
+        (Voucher.status.in_(("revoked", "expired")), Voucher.value_cents - Voucher.balance_cents),
+        else_=Voucher.value_cents,
+    )
+
+
+def committed_cents(scheme_id: int) -> int:
+    return db.session.execute(
+        select(func.coalesce(func.sum(committed_expression()), 0)).where(
+            Voucher.scheme_id == scheme_id
+        )
+    ).scalar_one()
+
+
+def redeemed_cents(scheme_id: int) -> int:
+    """Public shares of the scheme's ledger, net of reversals."""
+    return db.session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.public_cents), 0))
+        .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
+        .where(Voucher.scheme_id == scheme_id)
+    ).scalar_one()
+
+
+def coverage_for(scheme: Scheme, isee_cents: int | None) -> int | None:
+    """Coverage percent from the ISEE bands: the first band whose ceiling is ≥ the ISEE.
+    100 without bands; None when bands exist and no band applies (or no ISEE is known)."""
+    if not scheme.copay_bands:
+        return 100
+    if isee_cents is None:
+        return None
+    for band in scheme.copay_bands:
+        if isee_cents <= band.isee_max_cents:
+            return band.coverage_percent
+    return None

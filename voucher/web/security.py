@@ -1,0 +1,67 @@
+"""Sign-in for pages (Flask-Login), the current principal, and security headers."""
+
+from functools import wraps
+
+from flask import Flask, abort, g, request
+from flask_login import current_user
+
+from ..extensions import login_manager
+from ..permissions import Principal, principal_for_user
+
+# Bootstrap Italia needs inline SVG sprites and data: fonts; no inline scripts are used.
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    "font-src 'self' data:; script-src 'self'; connect-src 'self'; media-src 'self' blob:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Accedi per continuare."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str):
+        from ..services.users import load_session_user
+
+        return load_session_user(session_id)
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+        if not request.path.startswith("/api/"):
+            headers.setdefault("Content-Security-Policy", CSP)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def web_principal() -> Principal | None:
+    if current_user and current_user.is_authenticated:
+        return principal_for_user(current_user)
+    return None
+
+
+def permission_required(permission: str):
+    """Pages: sign-in first, then the role table of voucher.permissions."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not web_principal().can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
