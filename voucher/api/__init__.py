@@ -38,8 +38,12 @@ def register_api(app) -> None:
                 raise
             continue
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF exposure
-        module.blp.before_request(load_principal)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+
+    @app.before_request
+    def _api_principal():
+        if is_api_request():
+            load_principal()
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

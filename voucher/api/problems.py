@@ -154,6 +154,9 @@ class ProblemApi(Api):
     """flask-smorest's Api, answering errors as problem+json under /api and as pages
     elsewhere (flask-smorest registers its handler for the whole application)."""
 
+    # Documents every operation's error responses as problem details.
+    from .fields import ProblemSchema as ERROR_SCHEMA  # noqa: N811
+
     def handle_http_exception(self, error: HTTPException):
         if is_api_request():
             return http_problem(error)

@@ -1,0 +1,38 @@
+"""POST /api/v1/auth/token: a bearer token for a user's username and password."""
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..services import users
+
+blp = Blueprint("api_auth", __name__, description="Autenticazione")
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit("30 per minute")
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+def create_token(credentials):
+    """A session token (expires after API_TOKEN_TTL); wrong credentials are 401."""
+    try:
+        user = users.authenticate(credentials["username"], credentials["password"])
+    except DomainError:
+        db.session.commit()  # keep the failure count that throttles guessing
+        raise
+    token, seconds = users.issue_token(user, current_app.config["API_TOKEN_TTL"])
+    db.session.commit()
+    return {"access_token": token, "token_type": "Bearer", "expires_in": seconds}
