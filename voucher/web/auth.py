@@ -1,12 +1,24 @@
-"""Sign-in and sign-out for staff and provider operators."""
+"""Sign-in and sign-out for staff and provider operators, and the language choice."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidCredentials, Locked
 from ..extensions import db, limiter
 from ..services import users
 from .forms import LoginForm
+from .i18n import COOKIE, SUPPORTED
 
 bp = Blueprint("auth", __name__)
 
@@ -27,10 +39,13 @@ def login():
             user = users.authenticate(form.username.data, form.password.data)
         except (InvalidCredentials, Locked) as error:
             db.session.commit()  # keep the failure count
-            flash(error.detail, "danger")
+            flash(str(error.title), "danger")
         else:
             db.session.commit()
-            session.clear()
+            lang = session.get("lang")
+            session.clear()  # a fresh session on sign-in: no fixation
+            if lang:
+                session["lang"] = lang
             login_user(user)
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
@@ -40,16 +55,38 @@ def login():
 @bp.route("/esci", methods=["POST"])
 @login_required
 def logout():
+    lang = session.get("lang")
     logout_user()
     session.clear()
-    flash("Sei uscito dal servizio.", "success")
+    if lang:
+        session["lang"] = lang
+    flash(_("Sei uscito dal servizio."), "success")
     return redirect(url_for("main.home"))
+
+
+def _page_to_show_again(target: str | None) -> str:
+    """Back to the page where the language was chosen, if it can be shown with a GET
+    (a page rendered as the answer to a form, such as a new API key, cannot)."""
+    target = _safe_next(target)
+    if target:
+        try:
+            current_app.url_map.bind("").match(target.split("?", 1)[0], method="GET")
+        except HTTPException:
+            target = None
+    return target or url_for("main.home")
 
 
 @bp.route("/lingua/<lang>", methods=["POST"])
 def set_language(lang: str):
-    from .i18n import SUPPORTED
-
+    response = redirect(_page_to_show_again(request.form.get("next")))
     if lang in SUPPORTED:
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")) or url_for("main.home"))
+        response.set_cookie(
+            COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", True),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response

@@ -3,6 +3,8 @@
 import logging
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -11,29 +13,58 @@ from ..errors import DomainError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Richiesta non valida", "La richiesta non è stata compresa. Controlla i dati e riprova."),
-    401: ("Accesso richiesto", "Per vedere questa pagina devi accedere."),
-    403: ("Accesso non consentito", "Il tuo profilo non consente di vedere questa pagina."),
-    404: ("Pagina non trovata", "La pagina cercata non esiste o non è più disponibile."),
-    405: ("Operazione non consentita", "Questa pagina non accetta l'operazione richiesta."),
-    413: ("File troppo grande", "Il file inviato supera la dimensione massima consentita."),
-    422: ("Dati non validi", "Alcuni dati inseriti non sono validi."),
-    429: ("Troppe richieste", "Hai fatto troppi tentativi. Attendi qualche minuto e riprova."),
+    400: (
+        _l("Richiesta non valida"),
+        _l("La richiesta non è stata compresa. Controlla i dati e riprova."),
+    ),
+    401: (_l("Accesso richiesto"), _l("Per vedere questa pagina devi accedere.")),
+    403: (_l("Accesso non consentito"), _l("Il tuo profilo non consente di vedere questa pagina.")),
+    404: (_l("Pagina non trovata"), _l("La pagina cercata non esiste o non è più disponibile.")),
+    405: (_l("Operazione non consentita"), _l("Questa pagina non accetta l'operazione richiesta.")),
+    413: (_l("File troppo grande"), _l("Il file inviato supera la dimensione massima consentita.")),
+    422: (_l("Dati non validi"), _l("Alcuni dati inseriti non sono validi.")),
+    429: (
+        _l("Troppe richieste"),
+        _l("Hai fatto troppi tentativi. Attendi qualche minuto e riprova."),
+    ),
     500: (
-        "Errore del sistema",
-        "Si è verificato un errore inatteso. Riprova tra poco; se il "
-        "problema continua contatta l'assistenza.",
+        _l("Errore del sistema"),
+        _l(
+            "Si è verificato un errore inatteso. Riprova tra poco; se il "
+            "problema continua contatta l'assistenza."
+        ),
     ),
 }
+# A form sent from a page left open too long, or from another site.
+CSRF_MESSAGE = (
+    _l("Modulo scaduto"),
+    _l(
+        "Il modulo non è più valido (la pagina era aperta da troppo tempo). "
+        "Ricarica la pagina e riprova."
+    ),
+)
 
 
 def render_error_page(error: HTTPException):
+    """An Italian (or English) page for an HTTP error, never a traceback."""
     status = error.code or 500
-    title, message = MESSAGES.get(status, (error.name, error.description))
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    if isinstance(error, CSRFError):
+        title, message = CSRF_MESSAGE
+    else:
+        title, message = MESSAGES.get(status, (error.name, error.description))
+    response = render_template(
+        "errors/error.html", status=status, title=str(title), message=str(message)
+    )
+    return response, status, _allow_header(error)
+
+
+def _allow_header(error: HTTPException) -> dict:
+    """405 answers keep the Allow header that names the accepted methods."""
+    return {k: v for k, v in error.get_headers() if k.lower() == "allow"}
 
 
 def render_domain_error_page(error: DomainError):
+    """A page for a domain error that no view caught (e.g. a NotFound from a service)."""
     from ..api.problems import STATUS_BY_CODE
 
     status = STATUS_BY_CODE.get(error.code, 409)
@@ -55,11 +86,13 @@ def init_app(app: Flask) -> None:
             # A constraint the code did not foresee (e.g. a race on a unique value): the
             # database kept the data whole; the client gets a conflict, not a crash.
             log.warning("integrity error: %s", type(error.orig).__name__)
-            detail = "L'operazione è in conflitto con dati già registrati. Ricarica e riprova."
+            detail = str(
+                _l("L'operazione è in conflitto con dati già registrati. Ricarica e riprova.")
+            )
             if is_api_request():
                 return problem(409, "conflict", detail)
             return render_template(
-                "errors/error.html", status=409, title="Conflitto", message=detail
+                "errors/error.html", status=409, title=str(_l("Conflitto")), message=detail
             ), 409
         log.exception("unhandled error")
         if is_api_request():

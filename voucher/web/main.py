@@ -1,10 +1,35 @@
-"""The home page: leads staff, providers and beneficiaries each to their area."""
+"""The home page, which leads each audience to its area, and the site's legal pages."""
 
 from flask import Blueprint, render_template
+from flask_babel import refresh
+
+from . import helpers
 
 bp = Blueprint("main", __name__)
+bp.app_context_processor(helpers.template_context)
+for _name, _filter in helpers.FILTERS.items():
+    bp.add_app_template_filter(_filter, _name)
+for _name, _global in helpers.GLOBALS.items():
+    bp.add_app_template_global(_global, _name)
+
+
+@bp.before_app_request
+def _choose_locale_per_request():
+    # Flask-Babel caches the locale on `g`, which outlives one request when an application
+    # context was already pushed (tests, scripts): choose it afresh for every request.
+    refresh()
 
 
 @bp.route("/")
 def home():
     return render_template("main/home.html")
+
+
+@bp.route("/accessibilita")
+def accessibility():
+    return render_template("main/accessibility.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("main/privacy.html")

@@ -1,0 +1,249 @@
+"""Providers: registry, accreditations, suspension, operator accounts and API keys."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import Accreditation, ApiKey, User
+from ...services import catalogue, clock, providers, users
+from ..helpers import actor, apply_domain_error, date_it, localized_name
+from ..security import permission_required
+from . import bp
+from .forms import (
+    AccreditationForm,
+    ApiKeyForm,
+    EndAccreditationForm,
+    OperatorForm,
+    ProviderForm,
+    SuspendForm,
+)
+
+# The service checks one accreditation at a time and names it as item 0 of a list.
+_ACCREDITATION_FIELDS = {
+    "accreditations.0.service_code": "service_code",
+    "accreditations.0.valid_until": "valid_until",
+}
+
+
+def _get_provider(provider_id: int):
+    try:
+        return providers.get_provider(provider_id)
+    except DomainError:
+        abort(404)
+
+
+def _owned(model, object_id: int, provider_id: int):
+    """An accreditation or API key of this provider; anything else is 404."""
+    item = db.session.get(model, object_id)
+    if item is None or item.provider_id != provider_id:
+        abort(404)
+    return item
+
+
+def _accreditation_form() -> AccreditationForm:
+    form = AccreditationForm(prefix="acc")
+    form.service_code.choices = [SelectChoice("", _("Scegli un servizio"))] + [
+        SelectChoice(s.code, f"{s.code} — {localized_name(s)}") for s in catalogue.list_services()
+    ]
+    if request.method == "GET":
+        form.valid_from.data = clock.today()
+    return form
+
+
+def _provider_page(provider, accreditation_form=None, api_key_form=None, status=200):
+    operators = db.session.execute(
+        select(User).where(User.provider_id == provider.id).order_by(User.username)
+    ).scalars()
+    api_keys = db.session.execute(
+        select(ApiKey).where(ApiKey.provider_id == provider.id).order_by(ApiKey.id.desc())
+    ).scalars()
+    return render_template(
+        "admin/provider.html",
+        provider=provider,
+        today=clock.today(),
+        operators=list(operators),
+        api_keys=list(api_keys),
+        accreditation_form=accreditation_form or _accreditation_form(),
+        end_form=EndAccreditationForm(prefix="end"),
+        api_key_form=api_key_form or ApiKeyForm(prefix="key"),
+    ), status
+
+
+@bp.route("/fornitori", endpoint="providers")
+@permission_required("provider.manage")
+def providers_list():
+    today = clock.today()
+    rows = [
+        (p, [a for a in p.accreditations if a.covers(today)]) for p in providers.list_providers()
+    ]
+    return render_template("admin/providers.html", rows=rows)
+
+
+@bp.route("/fornitori/nuovo", methods=["GET", "POST"])
+@permission_required("provider.manage")
+def provider_new():
+    form = ProviderForm()
+    if form.validate_on_submit():
+        try:
+            provider = providers.create_provider(
+                actor(),
+                name=form.name.data,
+                vat_number=form.vat_number.data,
+                email=form.email.data or None,
+                phone=form.phone.data or None,
+                address=form.address.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Fornitore registrato: aggiungi ora gli accreditamenti."), "success")
+            return redirect(url_for("admin.provider", provider_id=provider.id))
+    return render_template("admin/provider_form.html", form=form)
+
+
+@bp.route("/fornitori/<int:provider_id>")
+@permission_required("provider.manage")
+def provider(provider_id: int):
+    return _provider_page(_get_provider(provider_id))
+
+
+@bp.route("/fornitori/<int:provider_id>/accreditamenti", methods=["POST"])
+@permission_required("provider.manage")
+def provider_accredit(provider_id: int):
+    provider = _get_provider(provider_id)
+    form = _accreditation_form()
+    if form.validate_on_submit():
+        try:
+            providers.accredit(
+                actor(),
+                provider,
+                form.service_code.data,
+                form.valid_from.data,
+                form.valid_until.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error, _ACCREDITATION_FIELDS)
+        else:
+            db.session.commit()
+            flash(_("Accreditamento aggiunto."), "success")
+            return redirect(url_for("admin.provider", provider_id=provider.id))
+    return _provider_page(provider, accreditation_form=form, status=422)
+
+
+@bp.route(
+    "/fornitori/<int:provider_id>/accreditamenti/<int:accreditation_id>/termina",
+    methods=["POST"],
+)
+@permission_required("provider.manage")
+def provider_accreditation_end(provider_id: int, accreditation_id: int):
+    provider = _get_provider(provider_id)
+    accreditation = _owned(Accreditation, accreditation_id, provider.id)
+    form = EndAccreditationForm(prefix="end")
+    if not form.validate_on_submit():
+        flash(_("Indicare una data valida per la fine dell'accreditamento."), "danger")
+        return redirect(url_for("admin.provider", provider_id=provider.id))
+    try:
+        providers.end_accreditation(actor(), accreditation, form.valid_until.data)
+    except DomainError as error:
+        db.session.rollback()
+        messages = [str(m) for ms in (error.errors or {}).values() for m in ms]
+        flash(" ".join(messages) or error.detail, "danger")
+    else:
+        db.session.commit()
+        flash(
+            _("Accreditamento terminato il %(day)s.", day=date_it(form.valid_until.data)), "success"
+        )
+    return redirect(url_for("admin.provider", provider_id=provider.id))
+
+
+@bp.route("/fornitori/<int:provider_id>/sospendi", methods=["GET", "POST"])
+@permission_required("provider.manage")
+def provider_suspend(provider_id: int):
+    provider = _get_provider(provider_id)
+    form = SuspendForm()
+    if form.validate_on_submit():
+        try:
+            providers.suspend_provider(actor(), provider, form.reason.data.strip())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "danger")
+        else:
+            db.session.commit()
+            flash(_("Fornitore sospeso: non può registrare prestazioni."), "success")
+        return redirect(url_for("admin.provider", provider_id=provider.id))
+    return render_template("admin/provider_suspend.html", provider=provider, form=form)
+
+
+@bp.route("/fornitori/<int:provider_id>/riattiva", methods=["GET", "POST"])
+@permission_required("provider.manage")
+def provider_reinstate(provider_id: int):
+    provider = _get_provider(provider_id)
+    if request.method == "POST":
+        try:
+            providers.reinstate_provider(actor(), provider)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "danger")
+        else:
+            db.session.commit()
+            flash(_("Fornitore riattivato."), "success")
+        return redirect(url_for("admin.provider", provider_id=provider.id))
+    return render_template("admin/provider_reinstate.html", provider=provider)
+
+
+@bp.route("/fornitori/<int:provider_id>/operatori/nuovo", methods=["GET", "POST"])
+@permission_required("provider.manage")
+def provider_operator_new(provider_id: int):
+    provider = _get_provider(provider_id)
+    form = OperatorForm()
+    if form.validate_on_submit():
+        try:
+            users.create_user(
+                actor(),
+                username=form.username.data,
+                password=form.password.data,
+                role="provider",
+                provider_id=provider.id,
+                full_name=form.full_name.data or None,
+                email=form.email.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account dell'operatore creato."), "success")
+            return redirect(url_for("admin.provider", provider_id=provider.id))
+    return render_template("admin/operator_form.html", provider=provider, form=form)
+
+
+@bp.route("/fornitori/<int:provider_id>/chiavi", methods=["POST"])
+@permission_required("provider.manage")
+def provider_api_key_new(provider_id: int):
+    provider = _get_provider(provider_id)
+    form = ApiKeyForm(prefix="key")
+    if not form.validate_on_submit():
+        return _provider_page(provider, api_key_form=form, status=422)
+    key = providers.create_api_key(actor(), provider, form.label.data or None)
+    record = providers.resolve_api_key(key)
+    db.session.commit()
+    # The key is shown in this response only: it is stored as a digest and never again readable.
+    return render_template("admin/api_key_created.html", provider=provider, key=key, record=record)
+
+
+@bp.route("/fornitori/<int:provider_id>/chiavi/<int:key_id>/revoca", methods=["POST"])
+@permission_required("provider.manage")
+def provider_api_key_revoke(provider_id: int, key_id: int):
+    provider = _get_provider(provider_id)
+    api_key = _owned(ApiKey, key_id, provider.id)
+    if api_key.revoked_at is None:
+        providers.revoke_api_key(actor(), api_key)
+        db.session.commit()
+        flash(_("Chiave %(prefix)s… revocata.", prefix=api_key.prefix), "success")
+    return redirect(url_for("admin.provider", provider_id=provider.id))

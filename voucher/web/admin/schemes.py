@@ -1,0 +1,171 @@
+"""Schemes (misure): list, create, edit while draft, activate, close, and the scheme page."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from ...errors import DomainError
+from ...extensions import db
+from ...models import AREAS
+from ...services import catalogue, schemes
+from ..helpers import AREA_LABELS, actor, apply_domain_error, localized_name
+from ..security import permission_required
+from . import bp
+from .forms import SCHEME_FIELD_MAP, SchemeForm
+
+
+def _budget(scheme) -> dict:
+    """Budget, committed, redeemed and available, in cents (from the services' queries)."""
+    committed = schemes.committed_cents(scheme.id)
+    return {
+        "budget": scheme.budget_cents,
+        "committed": committed,
+        "redeemed": schemes.redeemed_cents(scheme.id),
+        "available": scheme.budget_cents - committed,
+    }
+
+
+def _get_scheme(scheme_id: int):
+    try:
+        return schemes.get_scheme(scheme_id)
+    except DomainError:
+        abort(404)
+
+
+def _prepare(form: SchemeForm) -> None:
+    """Choices from the catalogue: funds, and services grouped by area."""
+    form.fund_code.choices = [SelectChoice("", _("Scegli un fondo"))] + [
+        SelectChoice(f.code, f"{f.code} — {localized_name(f)}") for f in catalogue.list_funds()
+    ]
+    services = sorted(catalogue.list_services(), key=lambda s: (AREAS.index(s.area), s.code))
+    form.service_codes.choices = [
+        SelectChoice(
+            s.code,
+            f"{s.code} — {localized_name(s)}",
+            optgroup=str(AREA_LABELS.get(s.area, s.area)),
+        )
+        for s in services
+    ]
+
+
+def _form_data(scheme) -> dict:
+    """A draft scheme's values as the form's fields hold them."""
+    data = {name: getattr(scheme, name) for name in (
+        "name", "description", "fund_code", "year", "cup", "unit", "valid_from", "valid_until",
+        "eligible_categories", "min_age", "max_age", "max_active_per_beneficiary",
+    )}  # fmt: skip
+    data.update(
+        unit_price=scheme.unit_price_cents,
+        face_value=scheme.face_value_cents,
+        budget=scheme.budget_cents,
+        isee_max=scheme.isee_max_cents,
+        max_redemption=scheme.max_redemption_cents,
+        service_codes=scheme.service_codes,
+        copay_bands=[
+            {"isee_max": b.isee_max_cents, "coverage_percent": b.coverage_percent}
+            for b in scheme.copay_bands
+        ],
+    )
+    return data
+
+
+def _edit_bands(form: SchemeForm) -> bool:
+    """The band editor's own buttons: add a row, or remove one. True when one was pressed."""
+    if "add_band" in request.form:
+        form.copay_bands.append_entry()
+        return True
+    index = request.form.get("remove_band", "")
+    if index.isdigit():
+        if int(index) < len(form.copay_bands.entries):
+            del form.copay_bands.entries[int(index)]
+        return True
+    return False
+
+
+def _save(form: SchemeForm, scheme=None):
+    """Create or update through the service; None (and errors on the form) when refused."""
+    try:
+        if scheme is None:
+            scheme = schemes.create_scheme(actor(), form.to_data())
+        else:
+            schemes.update_scheme(actor(), scheme, form.to_data())
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(form, error, SCHEME_FIELD_MAP)
+        return None
+    db.session.commit()
+    return scheme
+
+
+@bp.route("/misure", endpoint="schemes")
+@permission_required("scheme.manage")
+def schemes_list():
+    rows = [(s, _budget(s)) for s in schemes.list_schemes()]
+    return render_template("admin/schemes.html", rows=rows)
+
+
+@bp.route("/misure/nuova", methods=["GET", "POST"])
+@permission_required("scheme.manage")
+def scheme_new():
+    form = SchemeForm()
+    _prepare(form)
+    if request.method == "POST" and not _edit_bands(form) and form.validate():
+        scheme = _save(form)
+        if scheme is not None:
+            flash(_("Misura creata in bozza: controllala e attivala."), "success")
+            return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    return render_template("admin/scheme_form.html", form=form, scheme=None)
+
+
+@bp.route("/misure/<int:scheme_id>/modifica", methods=["GET", "POST"])
+@permission_required("scheme.manage")
+def scheme_edit(scheme_id: int):
+    scheme = _get_scheme(scheme_id)
+    if scheme.status != "draft":
+        flash(_("Solo una misura in bozza può essere modificata."), "warning")
+        return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    form = SchemeForm(data=_form_data(scheme)) if request.method == "GET" else SchemeForm()
+    _prepare(form)
+    submitted = request.method == "POST" and not _edit_bands(form) and form.validate()
+    if submitted and _save(form, scheme) is not None:
+        flash(_("Misura aggiornata."), "success")
+        return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    return render_template("admin/scheme_form.html", form=form, scheme=scheme)
+
+
+@bp.route("/misure/<int:scheme_id>")
+@permission_required("scheme.manage")
+def scheme(scheme_id: int):
+    scheme = _get_scheme(scheme_id)
+    return render_template("admin/scheme.html", scheme=scheme, budget=_budget(scheme))
+
+
+def _change_status(scheme_id: int, change, message: str):
+    scheme = _get_scheme(scheme_id)
+    try:
+        change(actor(), scheme)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "danger")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("admin.scheme", scheme_id=scheme_id))
+
+
+@bp.route("/misure/<int:scheme_id>/attiva", methods=["POST"])
+@permission_required("scheme.manage")
+def scheme_activate(scheme_id: int):
+    return _change_status(
+        scheme_id, schemes.activate_scheme, _("Misura attiva: si possono emettere buoni.")
+    )
+
+
+@bp.route("/misure/<int:scheme_id>/chiudi", methods=["POST"])
+@permission_required("scheme.manage")
+def scheme_close(scheme_id: int):
+    return _change_status(
+        scheme_id,
+        schemes.close_scheme,
+        _("Misura chiusa: non si emettono nuovi buoni; quelli emessi restano validi."),
+    )

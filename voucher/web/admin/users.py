@@ -1,0 +1,139 @@
+"""Users: list, create, enable or disable, reset a password, change a role."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from ...errors import DomainError
+from ...extensions import db
+from ...services import providers, users
+from ..helpers import actor, apply_domain_error
+from ..security import permission_required, web_principal
+from . import bp
+from .forms import PasswordForm, RoleForm, UserForm
+
+
+def _get_user(user_id: int):
+    try:
+        return users.get_user(user_id)
+    except DomainError:
+        abort(404)
+
+
+def _provider_choices() -> list[tuple]:
+    return [SelectChoice("", _("Nessuno"))] + [
+        SelectChoice(str(p.id), p.name) for p in providers.list_providers()
+    ]
+
+
+def _is_self(user) -> bool:
+    return user.id == web_principal().user_id
+
+
+@bp.route("/utenti", endpoint="users")
+@permission_required("user.manage")
+def users_list():
+    return render_template("admin/users.html", users=users.list_users())
+
+
+@bp.route("/utenti/nuovo", methods=["GET", "POST"])
+@permission_required("user.manage")
+def user_new():
+    form = UserForm()
+    form.provider_id.choices = _provider_choices()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                actor(),
+                username=form.username.data,
+                password=form.password.data,
+                role=form.role.data,
+                provider_id=form.provider_id.data,
+                full_name=form.full_name.data or None,
+                email=form.email.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Utente %(name)s creato.", name=user.username), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form)
+
+
+def _user_page(user, password_form=None, role_form=None, status=200):
+    if role_form is None:
+        current = {"role": user.role, "provider_id": user.provider_id}
+        role_form = RoleForm(prefix="role", data=current)
+    role_form.provider_id.choices = _provider_choices()
+    return render_template(
+        "admin/user.html",
+        user=user,
+        is_self=_is_self(user),
+        password_form=password_form or PasswordForm(prefix="pw"),
+        role_form=role_form,
+    ), status
+
+
+@bp.route("/utenti/<int:user_id>")
+@permission_required("user.manage")
+def user(user_id: int):
+    return _user_page(_get_user(user_id))
+
+
+@bp.route("/utenti/<int:user_id>/stato", methods=["POST"])
+@permission_required("user.manage")
+def user_active(user_id: int):
+    user = _get_user(user_id)
+    active = request.form.get("active") == "1"
+    if _is_self(user) and not active:
+        flash(_("Non puoi disattivare il tuo stesso account."), "danger")
+    else:
+        users.set_active(actor(), user, active)
+        db.session.commit()
+        flash(_("Utente riattivato.") if active else _("Utente disattivato."), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/utenti/<int:user_id>/password", methods=["POST"])
+@permission_required("user.manage")
+def user_password(user_id: int):
+    user = _get_user(user_id)
+    form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            users.set_password(actor(), user, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Nuova password impostata: le sessioni aperte dell'utente sono chiuse."),
+                "success",
+            )
+            return redirect(url_for("admin.user", user_id=user.id))
+    return _user_page(user, password_form=form, status=422)
+
+
+@bp.route("/utenti/<int:user_id>/ruolo", methods=["POST"])
+@permission_required("user.manage")
+def user_role(user_id: int):
+    user = _get_user(user_id)
+    form = RoleForm(prefix="role")
+    form.provider_id.choices = _provider_choices()
+    if _is_self(user):
+        flash(_("Non puoi cambiare il ruolo del tuo stesso account."), "danger")
+        return redirect(url_for("admin.user", user_id=user.id))
+    if form.validate_on_submit():
+        try:
+            users.set_role(actor(), user, form.role.data, form.provider_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Ruolo aggiornato."), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return _user_page(user, role_form=form, status=422)
