@@ -4,6 +4,7 @@ flask --app voucher db upgrade
 flask --app voucher create-user USERNAME --role ROLE [--provider ID]
 flask --app voucher demo
 flask --app voucher expire
+flask --app voucher worker [--once]
 flask --app voucher audit verify
 flask --app voucher keys rotate
 """
@@ -86,6 +87,9 @@ def demo_command(password):
     except DemoNotEmpty as error:
         db.session.rollback()
         _fail(str(error))
+    except DomainError as error:  # a --password that the password policy refuses
+        db.session.rollback()
+        _fail(_domain_message(error))
     click.echo("Dati dimostrativi caricati. Accessi:")
     for login in logins:
         click.echo(
@@ -139,8 +143,34 @@ def keys_rotate_command():
     click.echo(f"Nuova chiave di firma: {kid}. Riavviare i server applicativi.")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Elabora i lotti in attesa, poi termina.")
+@click.option("--poll", default=5.0, show_default=True, help="Secondi tra due controlli.")
+def worker_command(once, poll):
+    """Issue confirmed batches of vouchers: the background worker, as its own process."""
+    import threading
+
+    from .jobs import install_signal_handlers, run_forever, run_pending
+
+    if once:
+        count = run_pending()
+        click.echo(f"Lotti elaborati: {count}.")
+        return
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    click.echo("Elaborazione dei lotti avviata (Ctrl+C per terminare).")
+    run_forever(stop, poll)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_user_command, demo_command, expire_command, audit_cli, keys_cli):
+    for command in (
+        create_user_command,
+        demo_command,
+        expire_command,
+        worker_command,
+        audit_cli,
+        keys_cli,
+    ):
         app.cli.add_command(command)
 
 

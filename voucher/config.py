@@ -52,7 +52,7 @@ class Config:
     PIN_LOCK_MINUTES = 15
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_STRATEGY = "fixed-window"
 
     def __init__(self, instance_path: str):
         env = os.environ
@@ -72,10 +72,20 @@ class Config:
         self.PUBLIC_URL = env.get("PUBLIC_URL", "").rstrip("/")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
-        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Counters shared by every worker: Redis when configured, else the database itself.
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "voucher+db://")
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"url": self.SQLALCHEMY_DATABASE_URI}
+            if self.RATELIMIT_STORAGE_URI.startswith("voucher+db")
+            else {}
+        )
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+        # Bulk issuance: a thread in each web process, unless `flask worker` runs apart.
+        self.BATCH_WORKER_THREAD = _bool("BATCH_WORKER_THREAD", True)
+        self.BATCH_CHUNK_SIZE = int(env.get("BATCH_CHUNK_SIZE", "200"))
+        self.BATCH_LEASE_SECONDS = int(env.get("BATCH_LEASE_SECONDS", "300"))
 
 
 class DevelopmentConfig(Config):
@@ -98,6 +108,7 @@ class TestingConfig(Config):
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False
         self.RATELIMIT_ENABLED = False
+        self.BATCH_WORKER_THREAD = False  # tests run batches synchronously
 
 
 CONFIGS = {

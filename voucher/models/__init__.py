@@ -1,20 +1,25 @@
 """The domain model, one module per aggregate."""
 
 from .audit import AuditEvent
+from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
 from .beneficiary import CATEGORIES, Beneficiary, Household
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
 from .ledger import LedgerEntry
 from .provider import Accreditation, ApiKey, Provider
+from .ratelimit import RateLimitCounter
 from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_service
+from .statement import STATEMENT_STATUSES, SiussFlow, SiussOutcome, Statement, StatementLine
 from .user import ROLES, ApiToken, User
 from .voucher import VOUCHER_STATUSES, Voucher
 
 __all__ = [
     "AREAS",
+    "BATCH_STATUSES",
     "CATEGORIES",
     "ROLES",
     "SCHEME_STATUSES",
+    "STATEMENT_STATUSES",
     "UNITS",
     "VOUCHER_STATUSES",
     "Accreditation",
@@ -27,11 +32,19 @@ __all__ = [
     "Ente",
     "Fund",
     "Household",
+    "IssueBatch",
+    "IssueBatchDocument",
+    "IssueBatchRow",
     "LedgerEntry",
     "Provider",
+    "RateLimitCounter",
     "Scheme",
     "Service",
+    "SiussFlow",
+    "SiussOutcome",
     "SiussPrestazione",
+    "Statement",
+    "StatementLine",
     "User",
     "Voucher",
     "scheme_service",

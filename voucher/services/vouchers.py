@@ -18,7 +18,7 @@ from ..errors import (
     VoucherNotFound,
 )
 from ..extensions import db
-from ..models import Beneficiary, Scheme, Voucher
+from ..models import Beneficiary, Ente, Scheme, Voucher
 from . import Actor, audit, clock, codes
 from .ente import get_ente
 from .identifiers import age_on
@@ -34,7 +34,9 @@ class RuleResult:
     message: str
 
 
-def check_eligibility(scheme: Scheme, person: Beneficiary, day: date) -> list[RuleResult]:
+def check_eligibility(
+    scheme: Scheme, person: Beneficiary, day: date, ente: Ente | None = None
+) -> list[RuleResult]:
     """Every eligibility rule of the scheme, in order, with its outcome in plain Italian."""
     results = []
     cats = set(scheme.eligible_categories or [])
@@ -98,7 +100,7 @@ def check_eligibility(scheme: Scheme, person: Beneficiary, day: date) -> list[Ru
                 else "ISEE oltre l'ultima fascia di compartecipazione",
             )
         )
-    ente = get_ente()
+    ente = ente or get_ente()
     resident = ente is not None and person.comune_id in {c.id for c in ente.comuni}
     results.append(
         RuleResult(
@@ -129,13 +131,47 @@ def _lock_scheme(scheme: Scheme) -> None:
     db.session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update()).one()
 
 
+_ISSUING = "voucher.issuing"  # session.info: what issue_voucher keeps for one transaction
+
+
+@dataclass
+class _Issuing:
+    transaction: object
+    ente: Ente | None
+    committed: dict[int, int]  # scheme id -> committed cents, schemes locked by this transaction
+
+
+def _issuing() -> _Issuing:
+    """What many issue_voucher calls in one transaction share: the ente, and each scheme's
+    committed cents, read once under the scheme's lock and then kept by adding each voucher
+    issued. While the lock is held no other transaction issues on the scheme, and any other
+    change (revocation, expiry, replacement, reversal) releases budget or leaves it as it is,
+    so the kept figure never understates it. Any transaction or savepoint boundary starts
+    afresh."""
+    session = db.session()
+    state = session.info.get(_ISSUING)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if state is None or transaction is None or state.transaction is not transaction:
+        ente = get_ente()  # begins the transaction when none is open yet
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        state = session.info[_ISSUING] = _Issuing(transaction, ente, {})
+    return state
+
+
 def _new_voucher(
-    scheme: Scheme, person: Beneficiary, value_cents: int, coverage: int, actor: Actor, **extra
+    scheme: Scheme,
+    person: Beneficiary,
+    value_cents: int,
+    coverage: int,
+    actor: Actor,
+    *,
+    ente: Ente | None = None,
+    **extra,
 ) -> tuple[Voucher, str]:
     pin = codes.generate_pin()
     salt = codes.new_salt()
     code = codes.generate_code()
-    ente = get_ente()
+    ente = ente or get_ente()
     payload = keyring().sign(
         voucher_claims(
             code, scheme.valid_from, scheme.valid_until, ente.fiscal_code if ente else "ente"
@@ -172,14 +208,19 @@ def issue_voucher(
     flush: bool = True,
 ) -> tuple[Voucher, str]:
     """Issue a voucher of the scheme's face value. Returns the voucher and its PIN, which is
-    shown once and stored only as a keyed digest."""
+    shown once and stored only as a keyed digest. With flush=False the voucher is written at
+    the caller's next flush: many calls in one transaction then cost one INSERT batch."""
     day = day or clock.today()
     if scheme.status != "active" or day > scheme.valid_until:
         raise SchemeNotActive(f"La misura «{scheme.name}» non è attiva.")
-    failed = [r for r in check_eligibility(scheme, person, day) if not r.ok]
+    with db.session.no_autoflush:  # nothing read here depends on vouchers not yet flushed
+        issuing = _issuing()
+        failed = [r for r in check_eligibility(scheme, person, day, issuing.ente) if not r.ok]
     if failed:
         raise NotEligible(f"{failed[0].message} (regola: {failed[0].rule}).")
-    _lock_scheme(scheme)
+    if scheme.id not in issuing.committed:
+        _lock_scheme(scheme)
+        issuing.committed[scheme.id] = committed_cents(scheme.id)
     if (
         scheme.max_active_per_beneficiary is not None
         and active_vouchers_count(scheme, person) >= scheme.max_active_per_beneficiary
@@ -188,14 +229,21 @@ def issue_voucher(
             f"Il beneficiario ha già {scheme.max_active_per_beneficiary} buoni attivi "
             "per questa misura."
         )
-    if committed_cents(scheme.id) + scheme.face_value_cents > scheme.budget_cents:
+    if issuing.committed[scheme.id] + scheme.face_value_cents > scheme.budget_cents:
         raise BudgetExceeded(
             f"Il budget della misura «{scheme.name}» non basta per un altro buono."
         )
     coverage = coverage_for(scheme, person.isee_cents)
     voucher, pin = _new_voucher(
-        scheme, person, scheme.face_value_cents, coverage, actor, batch_id=batch_id
+        scheme,
+        person,
+        scheme.face_value_cents,
+        coverage,
+        actor,
+        ente=issuing.ente,
+        batch_id=batch_id,
     )
+    issuing.committed[scheme.id] += voucher.value_cents
     if flush:
         db.session.flush()
     audit.record(
@@ -211,12 +259,21 @@ def issue_voucher(
     return voucher, pin
 
 
+def _locked(code: str):
+    """The voucher row, locked until the transaction ends and read afresh: an object the
+    caller loaded earlier is overwritten, so checks and writes never use a stale balance."""
+    return (
+        select(Voucher)
+        .where(Voucher.code == code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def lock_voucher(code: str) -> Voucher:
     """Fetch a voucher and lock its row until the transaction ends (PostgreSQL); on SQLite the
     write transaction is already exclusive."""
-    voucher = db.session.execute(
-        select(Voucher).where(Voucher.code == code).with_for_update()
-    ).scalar_one_or_none()
+    voucher = db.session.execute(_locked(code)).scalar_one_or_none()
     if voucher is None:
         raise VoucherNotFound("Nessun buono con questo codice.")
     return voucher
@@ -288,17 +345,18 @@ def suspend_voucher(actor: Actor, voucher: Voucher, reason: str) -> Voucher:
     return voucher
 
 
-def reactivate_voucher(actor: Actor, voucher: Voucher) -> Voucher:
+def reactivate_voucher(actor: Actor, voucher: Voucher, reason: str | None = None) -> Voucher:
     voucher = lock_voucher(voucher.code)
     if voucher.status != "suspended":
         raise Conflict("Il buono non è sospeso.")
     voucher.status = "active" if voucher.balance_cents > 0 else "exhausted"
     db.session.flush()
-    audit.record(actor, "voucher.reactivated", "voucher", voucher.code)
+    extra = {"reason": reason} if reason else {}
+    audit.record(actor, "voucher.reactivated", "voucher", voucher.code, **extra)
     return voucher
 
 
-def reset_pin(actor: Actor, voucher: Voucher) -> str:
+def reset_pin(actor: Actor, voucher: Voucher, reason: str | None = None) -> str:
     """A new PIN (the old one stops working), returned once; also lifts a lockout."""
     pin = codes.generate_pin()
     voucher.pin_salt = codes.new_salt()
@@ -306,7 +364,8 @@ def reset_pin(actor: Actor, voucher: Voucher) -> str:
     voucher.pin_failures = 0
     voucher.pin_locked_until = None
     db.session.flush()
-    audit.record(actor, "voucher.pin_reset", "voucher", voucher.code)
+    extra = {"reason": reason} if reason else {}
+    audit.record(actor, "voucher.pin_reset", "voucher", voucher.code, **extra)
     return pin
 
 
@@ -347,12 +406,7 @@ def check_pin(code_text: str, pin: str, now: datetime | None = None) -> Voucher:
     database, so every worker agrees). The caller must commit even on failure."""
     now = now or clock.now()
     code = codes.normalise_code(code_text or "")
-    voucher = (
-        code
-        and db.session.execute(
-            select(Voucher).where(Voucher.code == code).with_for_update()
-        ).scalar_one_or_none()
-    )
+    voucher = code and db.session.execute(_locked(code)).scalar_one_or_none()
     if not voucher:
         raise InvalidCodeOrPin("Codice o PIN non corretti.")
     locked_until = voucher.pin_locked_until
@@ -379,3 +433,17 @@ def check_pin(code_text: str, pin: str, now: datetime | None = None) -> Voucher:
         voucher.pin_failures = 0
         db.session.flush()
     return voucher
+
+
+def list_revocations(since: datetime | None = None) -> list[tuple[str, datetime]]:
+    """Codes revoked at or after `since` (all of them without it), oldest first: what an
+    offline scanner needs to refuse a revoked voucher whose signature is still good."""
+    query = select(Voucher.code, Voucher.revoked_at).where(
+        Voucher.status == "revoked", Voucher.revoked_at.is_not(None)
+    )
+    if since is not None:
+        query = query.where(Voucher.revoked_at >= since)
+    return [
+        (row.code, row.revoked_at)
+        for row in db.session.execute(query.order_by(Voucher.revoked_at, Voucher.id))
+    ]

@@ -1,0 +1,165 @@
+"""Beneficiaries: search (by POST: a codice fiscale never goes in a URL), registration,
+editing, and each person's page with their vouchers."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ...errors import DomainError, DuplicateBeneficiary, ValidationFailed
+from ...extensions import db
+from ...models import Household, Voucher
+from ...services import beneficiaries as service
+from ...services.ente import get_ente
+from ...services.identifiers import parse_fiscal_code
+from ...services.schemes import list_schemes
+from ..helpers import actor, apply_domain_error
+from ..security import permission_required
+from . import bp
+from .common import SEX_LABELS, STATUS_LABELS, or_404
+from .forms import CATEGORY_LABELS, BeneficiaryForm, SearchForm
+
+# Service keys that the form names differently.
+FIELD_MAP = {"isee_cents": "isee"}
+
+
+def _fill_choices(form: BeneficiaryForm) -> None:
+    ente = get_ente()
+    comuni = sorted(ente.comuni, key=lambda c: c.name) if ente else []
+    form.comune_istat.choices = [SelectChoice("", _("Scegli il Comune"))] + [
+        SelectChoice(c.istat_code, c.name) for c in comuni
+    ]
+    households = db.session.execute(select(Household).order_by(Household.label)).scalars()
+    form.household_id.choices = [SelectChoice("", _("Nessuno"))] + [
+        SelectChoice(str(h.id), h.label) for h in households
+    ]
+
+
+def _derived(fiscal_code: str | None):
+    """Birth date and sex read from the codice fiscale, or None when it is not valid."""
+    try:
+        return parse_fiscal_code(fiscal_code or "")
+    except ValidationFailed:
+        return None
+
+
+def _household_id(form: BeneficiaryForm) -> int | None:
+    label = (form.new_household.data or "").strip()
+    if label:
+        return service.create_household(actor(), label).id
+    return form.household_id.data
+
+
+def _details(form: BeneficiaryForm) -> dict:
+    return dict(
+        first_name=form.first_name.data.strip(),
+        last_name=form.last_name.data.strip(),
+        comune_istat=form.comune_istat.data,
+        categories=list(form.categories.data or []),
+        isee_cents=form.isee.data,
+        isee_valid_until=form.isee_valid_until.data,
+        phone=(form.phone.data or "").strip() or None,
+        email=(form.email.data or "").strip() or None,
+        address=(form.address.data or "").strip() or None,
+    )
+
+
+@bp.route("/beneficiari", methods=["GET", "POST"])
+@permission_required("beneficiary.manage")
+def beneficiaries():
+    """Search by codice fiscale or name: the text travels in the body of a POST."""
+    form = SearchForm()
+    results = None
+    if form.validate_on_submit():
+        results = service.search_beneficiaries(form.q.data)
+    return render_template("social/beneficiaries.html", form=form, results=results)
+
+
+@bp.route("/beneficiari/nuovo", methods=["GET", "POST"])
+@permission_required("beneficiary.manage")
+def beneficiary_new():
+    form = BeneficiaryForm()
+    _fill_choices(form)
+    derived = existing = None
+    if request.method == "POST":
+        derived = _derived(form.fiscal_code.data)
+        checking = request.form.get("action") == "check"
+        if checking:
+            if derived is None:
+                form.fiscal_code.errors = [_("Codice fiscale non valido.")]
+        elif form.validate_on_submit():
+            try:
+                person = service.register_beneficiary(
+                    actor(),
+                    fiscal_code=form.fiscal_code.data,
+                    household_id=_household_id(form),
+                    **_details(form),
+                )
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                if isinstance(error, DuplicateBeneficiary):
+                    existing = service.find_by_fiscal_code(derived.code if derived else "")
+                apply_domain_error(form, error, FIELD_MAP)
+            else:
+                flash(_("Beneficiario registrato."), "success")
+                return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
+    return render_template(
+        "social/beneficiary_form.html",
+        form=form,
+        person=None,
+        derived=derived,
+        existing=existing,
+        sex_labels=SEX_LABELS,
+    )
+
+
+@bp.route("/beneficiari/<int:beneficiary_id>")
+@permission_required("beneficiary.manage")
+def beneficiary(beneficiary_id: int):
+    person = or_404(service.get_beneficiary, beneficiary_id)
+    vouchers = db.session.execute(
+        select(Voucher).where(Voucher.beneficiary_id == person.id).order_by(Voucher.id.desc())
+    ).scalars()
+    return render_template(
+        "social/beneficiary.html",
+        person=person,
+        vouchers=list(vouchers),
+        schemes=list_schemes("active"),
+        category_labels=CATEGORY_LABELS,
+        sex_labels=SEX_LABELS,
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.route("/beneficiari/<int:beneficiary_id>/modifica", methods=["GET", "POST"])
+@permission_required("beneficiary.manage")
+def beneficiary_edit(beneficiary_id: int):
+    person = or_404(service.get_beneficiary, beneficiary_id)
+    if request.method == "POST":
+        form = BeneficiaryForm()
+    else:
+        form = BeneficiaryForm(obj=person, comune_istat=person.comune.istat_code)
+        form.isee.data = person.isee_cents
+    del form.fiscal_code
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            service.update_beneficiary(
+                actor(), person, household_id=_household_id(form), **_details(form)
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error, FIELD_MAP)
+        else:
+            flash(_("Dati del beneficiario aggiornati."), "success")
+            return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
+    return render_template(
+        "social/beneficiary_form.html",
+        form=form,
+        person=person,
+        derived=None,
+        existing=None,
+        sex_labels=SEX_LABELS,
+    )

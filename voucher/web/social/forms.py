@@ -1,0 +1,123 @@
+"""The social workers' forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..forms import EuroField, MultiCheckboxField
+
+CATEGORY_LABELS = {
+    "elderly_self_sufficient": _l("Anziano autosufficiente"),
+    "elderly_dependent": _l("Anziano non autosufficiente"),
+    "minor": _l("Minore"),
+    "fragile_parenting": _l("Genitorialità fragile"),
+    "disabled": _l("Persona con disabilità"),
+    "inclusion_household": _l("Nucleo in percorso di inclusione"),
+}
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class SearchForm(FlaskForm):
+    q = StringField(
+        _l("Codice fiscale, nome o cognome"),
+        validators=[DataRequired(), Length(min=2, max=100)],
+        render_kw={"autocomplete": "off"},
+    )
+
+
+class BeneficiaryForm(FlaskForm):
+    """Registration and editing: the codice fiscale is asked only at registration."""
+
+    fiscal_code = StringField(
+        _l("Codice fiscale"),
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 16},
+    )
+    first_name = StringField(_l("Nome"), validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(_l("Cognome"), validators=[DataRequired(), Length(max=100)])
+    comune_istat = SelectField(_l("Comune di residenza"), validators=[DataRequired()])
+    categories = MultiCheckboxField(
+        _l("Categorie"),
+        choices=[SelectChoice(code, label) for code, label in CATEGORY_LABELS.items()],
+        validators=[Optional()],
+    )
+    isee = EuroField(_l("ISEE (euro)"), validators=[Optional()])
+    isee_valid_until = DateField(_l("ISEE valido fino al"), validators=[Optional()])
+    household_id = SelectField(
+        _l("Nucleo familiare"), coerce=_optional_int, validators=[Optional()]
+    )
+    new_household = StringField(
+        _l("Oppure crea un nuovo nucleo"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Ad esempio «Nucleo Rossi – Via Roma 1»."),
+    )
+    phone = StringField(_l("Telefono"), validators=[Optional(), Length(max=40)])
+    email = StringField(
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Indirizzo e-mail non valido.")),
+        ],
+    )
+    address = StringField(
+        _l("Indirizzo per la corrispondenza"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Via e numero civico: compare sulla lettera del buono."),
+    )
+
+
+class IssueForm(FlaskForm):
+    scheme_id = HiddenField(validators=[DataRequired()])
+    token = HiddenField(validators=[DataRequired()])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Motivo"),
+        validators=[DataRequired(message=_l("Indicare il motivo.")), Length(max=500)],
+    )
+
+
+class TokenReasonForm(ReasonForm):
+    """An action that shows a new PIN: sent once only."""
+
+    token = HiddenField(validators=[DataRequired()])
+
+
+class PinLetterForm(FlaskForm):
+    """The letter with the PIN, from the page that shows the PIN (the PIN is checked)."""
+
+    pin = HiddenField(validators=[DataRequired(), Length(min=4, max=12)])
+
+
+class VoucherLookupForm(FlaskForm):
+    code = StringField(
+        _l("Codice del buono"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class BatchUploadForm(FlaskForm):
+    # Checked by the view against the active schemes, with an Italian message.
+    scheme_id = SelectField(
+        _l("Misura"),
+        coerce=_optional_int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Scegliere una misura attiva."))],
+    )
+    file = FileField(
+        _l("File CSV dei codici fiscali"),
+        validators=[FileRequired(message=_l("Scegliere il file da caricare."))],
+        description=_l(
+            "Una riga per beneficiario già registrato: colonna «codice_fiscale» e, se serve, "
+            "«note». Separatore punto e virgola o virgola."
+        ),
+    )

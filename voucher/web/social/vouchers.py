@@ -1,0 +1,340 @@
+"""Vouchers one at a time: issuing (every check shown before confirming), the voucher's
+page with its ledger and audit trail, and the actions on it. A PIN is shown once only, in
+the response of the action that created it."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ...documents.letter import letters_pdf
+from ...errors import DomainError
+from ...extensions import db
+from ...models import AuditEvent, LedgerEntry, Voucher
+from ...services import beneficiaries, codes, letters, redemption, schemes
+from ...services import vouchers as service
+from ...services.batches import issuance_checks
+from ...services.money import format_euro, public_share
+from ..helpers import actor
+from ..security import permission_required
+from . import bp
+from .common import (
+    AUDIT_LABELS,
+    STATUS_LABELS,
+    one_time_token,
+    or_404,
+    pdf_response,
+    render_pin_page,
+    units_text,
+    use_token,
+)
+from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm, VoucherLookupForm
+
+_STALE = _l("Questa richiesta è già stata inviata: ricarica la pagina del buono e riprova.")
+
+
+def _voucher_or_404(voucher_id: int) -> Voucher:
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None:
+        abort(404)
+    return voucher
+
+
+def _to_voucher(voucher: Voucher):
+    return redirect(url_for("social.voucher", voucher_id=voucher.id))
+
+
+# Issuing
+
+
+def _family_share_example(scheme, coverage: int | None) -> dict | None:
+    """What one unit (or 100 €) of service costs the voucher and the family."""
+    if coverage is None:
+        return None
+    cost = scheme.unit_price_cents or 10_000
+    public = public_share(cost, coverage)
+    return {"cost": cost, "public": public, "family": cost - public}
+
+
+@bp.route("/beneficiari/<int:beneficiary_id>/emetti")
+@permission_required("voucher.issue")
+def issue(beneficiary_id: int):
+    """Choose a scheme, then see every check before confirming."""
+    person = or_404(beneficiaries.get_beneficiary, beneficiary_id)
+    active = schemes.list_schemes("active")
+    scheme = next((s for s in active if s.id == request.args.get("misura", type=int)), None)
+    checks = coverage = form = None
+    if scheme is not None:
+        checks = issuance_checks(scheme, person)
+        coverage = schemes.coverage_for(scheme, person.isee_cents)
+        form = IssueForm(scheme_id=scheme.id, token=one_time_token())
+    return render_template(
+        "social/issue.html",
+        person=person,
+        schemes=active,
+        scheme=scheme,
+        checks=checks,
+        all_ok=bool(checks) and all(c.ok for c in checks),
+        coverage=coverage,
+        example=_family_share_example(scheme, coverage) if scheme else None,
+        form=form,
+        units_text=units_text,
+    )
+
+
+@bp.route("/beneficiari/<int:beneficiary_id>/emetti", methods=["POST"])
+@permission_required("voucher.issue")
+def issue_confirm(beneficiary_id: int):
+    person = or_404(beneficiaries.get_beneficiary, beneficiary_id)
+    form = IssueForm()
+    if not form.validate_on_submit() or not use_token(form.token.data):
+        flash(str(_STALE), "warning")
+        return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
+    scheme_id = int(form.scheme_id.data) if form.scheme_id.data.isdigit() else 0
+    scheme = or_404(schemes.get_scheme, scheme_id)
+    try:
+        voucher, pin = service.issue_voucher(actor(), scheme, person)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Buono non emesso: %(reason)s", reason=error.detail), "danger")
+        return redirect(url_for("social.issue", beneficiary_id=person.id, misura=scheme.id))
+    return render_pin_page(voucher, pin, _("Buono emesso"))
+
+
+# Finding and showing a voucher
+
+
+@bp.route("/buoni", methods=["GET", "POST"])
+@permission_required("voucher.manage")
+def vouchers():
+    """Find a voucher by its code, and the latest issued."""
+    form = VoucherLookupForm()
+    if form.validate_on_submit():
+        try:
+            return _to_voucher(service.get_voucher(form.code.data))
+        except DomainError:
+            form.code.errors = [_("Nessun buono con questo codice.")]
+    latest = db.session.execute(select(Voucher).order_by(Voucher.id.desc()).limit(20)).scalars()
+    return render_template(
+        "social/vouchers.html", form=form, latest=list(latest), status_labels=STATUS_LABELS
+    )
+
+
+def _audit_trail(voucher: Voucher) -> list[AuditEvent]:
+    return list(
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "voucher", AuditEvent.object_id == voucher.code)
+            .order_by(AuditEvent.seq)
+        ).scalars()
+    )
+
+
+def _replacement_of(voucher: Voucher) -> Voucher | None:
+    return db.session.execute(
+        select(Voucher).where(Voucher.replaces_id == voucher.id)
+    ).scalar_one_or_none()
+
+
+@bp.route("/buoni/<int:voucher_id>")
+@permission_required("voucher.manage")
+def voucher(voucher_id: int):
+    voucher = _voucher_or_404(voucher_id)
+    ledger = redemption.ledger_for_voucher(voucher)
+    reversed_by = {e.reverses_id: e for e in ledger if e.reverses_id is not None}
+    return render_template(
+        "social/voucher.html",
+        voucher=voucher,
+        scheme=voucher.scheme,
+        ledger=ledger,
+        reversed_by=reversed_by,
+        trail=_audit_trail(voucher),
+        replacement=_replacement_of(voucher),
+        status_labels=STATUS_LABELS,
+        audit_labels=AUDIT_LABELS,
+        units_text=units_text,
+    )
+
+
+# The letter
+
+
+@bp.route("/buoni/<int:voucher_id>/lettera.pdf")
+@permission_required("voucher.manage")
+def letter(voucher_id: int):
+    """The printable letter, without the PIN (which is not kept)."""
+    voucher = _voucher_or_404(voucher_id)
+    pdf = letters_pdf([letters.letter_for(voucher)])
+    return pdf_response(pdf, f"buono-{voucher.code}.pdf")
+
+
+@bp.route("/buoni/<int:voucher_id>/lettera-con-pin", methods=["POST"])
+@permission_required("voucher.manage")
+def letter_with_pin(voucher_id: int):
+    """The letter with the PIN, from the page that shows it: the PIN comes back in the form
+    and is checked against its digest, so it is never kept and never wrong on paper."""
+    voucher = _voucher_or_404(voucher_id)
+    form = PinLetterForm()
+    pin = (form.pin.data or "").strip()
+    if not form.validate_on_submit() or not codes.pin_matches(
+        service.pin_pepper(), voucher.pin_salt, pin, voucher.pin_hash
+    ):
+        flash(
+            _("Il PIN non corrisponde più a questo buono: stampare la lettera senza PIN."), "danger"
+        )
+        return _to_voucher(voucher)
+    pdf = letters_pdf([letters.letter_for(voucher, pin)])
+    return pdf_response(pdf, f"buono-{voucher.code}.pdf")
+
+
+# Actions
+
+
+ACTIONS = {
+    "revoca": {
+        "title": _l("Revoca del buono"),
+        "intro": _l(
+            "Il buono non potrà più essere usato. Il saldo non speso torna disponibile nel "
+            "budget della misura."
+        ),
+        "button": _l("Revoca il buono"),
+        "done": _l("Buono revocato."),
+        "allowed": ("active", "suspended", "exhausted"),
+    },
+    "sospendi": {
+        "title": _l("Sospensione del buono"),
+        "intro": _l("Finché è sospeso, nessun fornitore può registrare prestazioni sul buono."),
+        "button": _l("Sospendi il buono"),
+        "done": _l("Buono sospeso."),
+        "allowed": ("active",),
+    },
+    "riattiva": {
+        "title": _l("Riattivazione del buono"),
+        "intro": _l("Il buono torna utilizzabile presso i fornitori accreditati."),
+        "button": _l("Riattiva il buono"),
+        "done": _l("Buono riattivato."),
+        "allowed": ("suspended",),
+    },
+    "sostituisci": {
+        "title": _l("Sostituzione di un buono smarrito"),
+        "intro": _l(
+            "Il buono attuale viene revocato e ne viene emesso uno nuovo, con un nuovo codice e "
+            "un nuovo PIN, per il saldo residuo."
+        ),
+        "button": _l("Revoca e sostituisci"),
+        "allowed": ("active", "suspended"),
+    },
+    "nuovo-pin": {
+        "title": _l("Nuovo PIN"),
+        "intro": _l(
+            "Il PIN attuale smette di funzionare e ne viene creato uno nuovo, mostrato una sola "
+            "volta. Il codice del buono non cambia."
+        ),
+        "button": _l("Crea un nuovo PIN"),
+        "allowed": ("active", "suspended", "exhausted"),
+    },
+}
+_WITH_PIN = {"sostituisci", "nuovo-pin"}
+
+
+def _perform(name: str, voucher: Voucher, reason: str):
+    """Run an action; the ones that create a PIN answer with the PIN page."""
+    who = actor()
+    if name == "revoca":
+        service.revoke_voucher(who, voucher, reason)
+    elif name == "sospendi":
+        service.suspend_voucher(who, voucher, reason)
+    elif name == "riattiva":
+        service.reactivate_voucher(who, voucher, reason)
+    elif name == "sostituisci":
+        new, pin = service.replace_voucher(who, voucher, reason)
+        db.session.commit()
+        return render_pin_page(new, pin, _("Buono sostituito"), replaced=voucher)
+    elif name == "nuovo-pin":
+        pin = service.reset_pin(who, voucher, reason)
+        db.session.commit()
+        return render_pin_page(voucher, pin, _("Nuovo PIN creato"))
+    db.session.commit()
+    flash(str(ACTIONS[name]["done"]), "success")
+    return _to_voucher(voucher)
+
+
+_ACTION_RULE = (
+    "/buoni/<int:voucher_id>/<any(revoca, sospendi, riattiva, sostituisci, 'nuovo-pin'):name>"
+)
+
+
+@bp.route(_ACTION_RULE, methods=["GET", "POST"])
+@permission_required("voucher.manage")
+def voucher_action(voucher_id: int, name: str):
+    """A confirmation page with the reason; the action runs when it is sent."""
+    voucher = _voucher_or_404(voucher_id)
+    action = ACTIONS[name]
+    form = TokenReasonForm() if name in _WITH_PIN else ReasonForm()
+    if form.validate_on_submit():
+        if name in _WITH_PIN and not use_token(form.token.data):
+            flash(str(_STALE), "warning")
+            return _to_voucher(voucher)
+        try:
+            return _perform(name, voucher, form.reason.data.strip())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "danger")
+            return _to_voucher(voucher)
+    if name in _WITH_PIN:
+        form.token.data = one_time_token()
+    return render_template(
+        "social/voucher_action.html",
+        voucher=voucher,
+        action=action,
+        name=name,
+        form=form,
+        entry=None,
+        allowed=voucher.status in action["allowed"],
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.route("/buoni/<int:voucher_id>/movimenti/<int:entry_id>/storno", methods=["GET", "POST"])
+@permission_required("redemption.reverse")
+def reverse(voucher_id: int, entry_id: int):
+    """Reverse a wrong redemption: a compensating entry gives the balance back."""
+    voucher = _voucher_or_404(voucher_id)
+    entry = db.session.get(LedgerEntry, entry_id)
+    if entry is None or entry.voucher_id != voucher.id or entry.kind != "redemption":
+        abort(404)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            redemption.reverse_redemption(actor(), entry.id, form.reason.data.strip())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "danger")
+        else:
+            flash(
+                _(
+                    "Prestazione stornata: %(amount)s tornano sul buono.",
+                    amount=format_euro(entry.public_cents),
+                ),
+                "success",
+            )
+        return _to_voucher(voucher)
+    return render_template(
+        "social/voucher_action.html",
+        voucher=voucher,
+        action={
+            "title": _l("Storno di una prestazione"),
+            "intro": _l(
+                "Lo storno registra un movimento opposto: la quota pubblica torna sul saldo del "
+                "buono. La prestazione originale resta nel registro."
+            ),
+            "button": _l("Storna la prestazione"),
+        },
+        name="storno",
+        form=form,
+        entry=entry,
+        allowed=True,
+        status_labels=STATUS_LABELS,
+    )
