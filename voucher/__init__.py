@@ -44,6 +44,8 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
     name = config_name or os.environ.get("VOUCHER_ENV", "production")
     app.config.from_object(CONFIGS[name](app.instance_path))
     app.config.update(overrides)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("voucher+db"):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"url": app.config["SQLALCHEMY_DATABASE_URI"]}
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -10,6 +10,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import ratelimit  # noqa: F401 - registers the voucher+db:// storage
 from .api.problems import ProblemApi
 
 # Stable constraint names make migrations reproducible on SQLite and PostgreSQL alike.
