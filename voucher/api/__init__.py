@@ -12,6 +12,7 @@ RESOURCES = (
     "redemptions",
     "balance",
     "reports",
+    "siuss",
 )
 
 
@@ -20,7 +21,7 @@ def register_api(app) -> None:
 
     from ..errors import DomainError
     from ..extensions import api, csrf
-    from .problems import domain_problem, is_api_request
+    from .problems import domain_problem, is_api_request, problem
     from .security import load_principal
 
     api.init_app(
@@ -52,3 +53,11 @@ def register_api(app) -> None:
         from ..web.errors import render_domain_error_page
 
         return render_domain_error_page(error)
+
+    @app.errorhandler(RecursionError)
+    def _nested_too_deep(error: RecursionError):
+        # The JSON decoder recurses once per level: a body nested past the interpreter's
+        # limit is malformed input, not a server fault.
+        if is_api_request():
+            return problem(400, "bad_request", "Il corpo della richiesta è annidato troppo.")
+        raise error

@@ -108,9 +108,7 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
                     "comune_istat": ["Il Comune di residenza non è tra quelli serviti dall'ente."]
                 }
             )
-        if comune.id != person.comune_id:
-            person.comune_id = comune.id
-            changes["comune_id"] = comune.id
+        changes["comune_id"] = comune.id  # set below, and audited if it differs
     changed = []
     for key, value in changes.items():
         if key == "categories":

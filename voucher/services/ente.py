@@ -1,16 +1,111 @@
-"""The ente and the Comuni it serves."""
+"""The ente and the Comuni it serves, checked against the official ISTAT list of Comuni."""
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from sqlalchemy import select
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Comune, Ente
+from ..models import Beneficiary, Comune, Ente
 from . import Actor, audit
 from .identifiers import is_belfiore_code, is_istat_code, normalise_ente_fiscal_code
 
 
+@dataclass(frozen=True)
+class OfficialComune:
+    """One row of the ISTAT list shipped in voucher/data/comuni.csv."""
+
+    istat_code: str
+    belfiore_code: str
+    name: str
+    province: str
+
+
+@cache
+def _official_comuni() -> tuple[dict[str, OfficialComune], dict[str, OfficialComune]]:
+    text = resources.files("voucher.data").joinpath("comuni.csv").read_text(encoding="utf-8")
+    rows = [OfficialComune(**row) for row in csv.DictReader(text.splitlines())]
+    return {c.istat_code: c for c in rows}, {c.belfiore_code: c for c in rows}
+
+
+def official_comune(istat_code: str) -> OfficialComune | None:
+    """The Comune with this ISTAT code in the official list, or None."""
+    return _official_comuni()[0].get((istat_code or "").strip())
+
+
+def official_comune_by_belfiore(belfiore_code: str) -> OfficialComune | None:
+    """The Comune with this Belfiore (cadastral) code in the official list, or None."""
+    return _official_comuni()[1].get((belfiore_code or "").strip().upper())
+
+
 def get_ente() -> Ente | None:
     return db.session.execute(select(Ente).limit(1)).scalar_one_or_none()
+
+
+def _comune_errors(i: int, item: dict) -> dict[str, list[str]]:
+    """Per-field messages for one Comune of the request, matched against the ISTAT list."""
+    prefix = f"comuni.{i}"
+    istat = (item.get("istat_code") or "").strip()
+    belfiore = (item.get("belfiore_code") or "").strip().upper()
+    errors: dict[str, list[str]] = {}
+    if not is_istat_code(istat):
+        errors[f"{prefix}.istat_code"] = ["Il codice ISTAT del Comune ha 6 cifre (es. 048017)."]
+    elif official_comune(istat) is None:
+        errors[f"{prefix}.istat_code"] = [
+            f"Il codice ISTAT {istat} non corrisponde ad alcun Comune dell'elenco ufficiale ISTAT."
+        ]
+    if not is_belfiore_code(belfiore):
+        errors[f"{prefix}.belfiore_code"] = [
+            "Il codice Belfiore ha 4 caratteri: una lettera e tre cifre (es. D612)."
+        ]
+    else:
+        official = official_comune(istat)
+        if official is not None and official.belfiore_code != belfiore:
+            errors[f"{prefix}.belfiore_code"] = [
+                f"Il codice Belfiore {belfiore} non corrisponde al Comune con codice ISTAT "
+                f"{istat} ({official.name}), il cui codice Belfiore è {official.belfiore_code}."
+            ]
+        elif official is None and official_comune_by_belfiore(belfiore) is None:
+            errors[f"{prefix}.belfiore_code"] = [
+                f"Il codice Belfiore {belfiore} non corrisponde ad alcun Comune in vigore."
+            ]
+    if "name" in item and not (item.get("name") or "").strip():
+        errors[f"{prefix}.name"] = ["Il nome del Comune non può essere vuoto."]
+    return errors
+
+
+def _validate(fiscal_code: str, belfiore_code: str | None, comuni: list[dict]) -> str:
+    """Check every field at once, so the caller sees all the problems together."""
+    errors: dict[str, list[str]] = {}
+    try:
+        fiscal_code = normalise_ente_fiscal_code(fiscal_code)
+    except ValidationFailed as error:
+        errors.update(error.errors or {})
+    if belfiore_code:
+        if not is_belfiore_code(belfiore_code):
+            errors["belfiore_code"] = [
+                "Il codice Belfiore ha 4 caratteri: una lettera e tre cifre (es. D612)."
+            ]
+        elif official_comune_by_belfiore(belfiore_code) is None:
+            errors["belfiore_code"] = [
+                f"Il codice Belfiore {belfiore_code.upper()} non corrisponde ad alcun Comune "
+                "in vigore."
+            ]
+    if not comuni:
+        errors["comuni"] = ["Indicare almeno un Comune servito dall'ente."]
+    seen: set[str] = set()
+    for i, item in enumerate(comuni):
+        errors.update(_comune_errors(i, item))
+        istat = (item.get("istat_code") or "").strip()
+        if istat in seen:
+            errors.setdefault(f"comuni.{i}.istat_code", []).append("Comune ripetuto.")
+        seen.add(istat)
+    if errors:
+        raise ValidationFailed("Dati dell'ente non validi", errors=errors)
+    return fiscal_code
 
 
 def update_ente(
@@ -22,36 +117,15 @@ def update_ente(
     comuni: list[dict],
     address: str | None = None,
 ) -> Ente:
-    """Set the ente's identity and the Comuni it serves (matched by ISTAT code)."""
-    errors: dict[str, list[str]] = {}
-    fiscal_code = normalise_ente_fiscal_code(fiscal_code)
-    if belfiore_code and not is_belfiore_code(belfiore_code):
-        errors["belfiore_code"] = ["Il codice Belfiore ha 4 caratteri (es. D612)."]
-    seen: set[str] = set()
-    for i, c in enumerate(comuni):
-        if not is_istat_code(c.get("istat_code", "")):
-            errors[f"comuni.{i}.istat_code"] = ["Il codice ISTAT ha 6 cifre."]
-        if not is_belfiore_code(c.get("belfiore_code", "")):
-            errors[f"comuni.{i}.belfiore_code"] = ["Il codice Belfiore ha 4 caratteri."]
-        if c.get("istat_code") in seen:
-            errors[f"comuni.{i}.istat_code"] = ["Comune ripetuto."]
-        seen.add(c.get("istat_code"))
-    if errors:
-        raise ValidationFailed("Dati dell'ente non validi", errors=errors)
+    """Set the ente's identity and the Comuni it serves (matched by ISTAT code).
 
-    ente = get_ente() or Ente(name=name, fiscal_code=fiscal_code)
-    ente.name, ente.fiscal_code = name, fiscal_code
-    ente.belfiore_code = belfiore_code.upper() if belfiore_code else None
-    ente.address = address
-    db.session.add(ente)
-    existing = {c.istat_code: c for c in ente.comuni}
-    wanted = []
-    for c in comuni:
-        comune = existing.get(c["istat_code"]) or Comune(istat_code=c["istat_code"])
-        comune.belfiore_code = c["belfiore_code"].upper()
-        comune.name = c["name"]
-        wanted.append(comune)
-    removed = [c for code, c in existing.items() if code not in seen]
+    Each Comune must be in the official ISTAT list with its own Belfiore code; a Comune
+    without a name takes the official one."""
+    fiscal_code = _validate(fiscal_code, belfiore_code, comuni)
+    wanted_codes = [c["istat_code"].strip() for c in comuni]
+    ente = get_ente()
+    existing = {c.istat_code: c for c in ente.comuni} if ente else {}
+    removed = [c for code, c in existing.items() if code not in wanted_codes]
     in_use = _comuni_in_use(removed)
     if in_use:
         raise ValidationFailed(
@@ -63,26 +137,34 @@ def update_ente(
                 ]
             },
         )
+
+    ente = ente or Ente(name=name, fiscal_code=fiscal_code)
+    ente.name, ente.fiscal_code = name.strip(), fiscal_code
+    ente.belfiore_code = belfiore_code.strip().upper() if belfiore_code else None
+    ente.address = address
+    db.session.add(ente)
+    wanted = []
+    for item, code in zip(comuni, wanted_codes, strict=True):
+        comune = existing.get(code) or Comune(istat_code=code)
+        comune.belfiore_code = item["belfiore_code"].strip().upper()
+        comune.name = (item.get("name") or "").strip() or official_comune(code).name
+        wanted.append(comune)
     ente.comuni = wanted
     db.session.flush()
-    audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(seen))
+    audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes))
     return ente
 
 
 def _comuni_in_use(comuni: list[Comune]) -> list[str]:
-    from ..models import Beneficiary
-
     if not comuni:
         return []
     ids = [c.id for c in comuni]
-    used = (
+    used = set(
         db.session.execute(
             select(Beneficiary.comune_id).where(Beneficiary.comune_id.in_(ids)).distinct()
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
-    return [c.name for c in comuni if c.id in set(used)]
+    return [c.name for c in comuni if c.id in used]
 
 
 def comune_by_istat(istat_code: str) -> Comune | None:

@@ -1,0 +1,66 @@
+"""Request and response schemas of the beneficiaries API (special-category data: staff only)."""
+
+from marshmallow import Schema, fields, validate
+
+from ..models import CATEGORIES
+from .fields import MAX_INT, Cents, Text, Timestamp
+
+
+def _categories(**kwargs):
+    return fields.List(
+        fields.String(validate=validate.OneOf(CATEGORIES)),
+        validate=validate.Length(max=len(CATEGORIES)),
+        **kwargs,
+    )
+
+
+class BeneficiaryUpdateSchema(Schema):
+    """An edit: only the fields given change. The codice fiscale never changes."""
+
+    first_name = Text(100)
+    last_name = Text(100)
+    comune_istat = Text(100, metadata={"description": "Comune di residenza, tra quelli dell'ente"})
+    categories = _categories()
+    isee_cents = Cents(allow_none=True)
+    isee_valid_until = fields.Date(allow_none=True)
+    household_id = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_INT)
+    )
+    phone = Text(40, allow_none=True)
+    email = Text(254, allow_none=True, validate=validate.Email())
+    address = Text(300, allow_none=True)
+
+
+class BeneficiaryInSchema(BeneficiaryUpdateSchema):
+    fiscal_code = Text(100, required=True, metadata={"description": "Codice fiscale personale"})
+    first_name = Text(100, required=True)
+    last_name = Text(100, required=True)
+    comune_istat = Text(
+        100, required=True, metadata={"description": "Comune di residenza, tra quelli dell'ente"}
+    )
+    categories = _categories(required=True)
+
+
+class BeneficiarySchema(Schema):
+    id = fields.Integer(required=True)
+    fiscal_code = fields.String(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    birth_date = fields.Date(required=True, metadata={"description": "Dal codice fiscale"})
+    sex = fields.String(
+        required=True, metadata={"enum": ["M", "F"], "description": "Dal codice fiscale"}
+    )
+    comune_istat = fields.String(required=True, attribute="comune.istat_code")
+    comune_name = fields.String(required=True, attribute="comune.name")
+    categories = fields.List(fields.String(), required=True)
+    isee_cents = fields.Integer(allow_none=True)
+    isee_valid_until = fields.Date(allow_none=True)
+    household_id = fields.Integer(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    created_at = Timestamp(required=True)
+
+
+class BeneficiaryQuerySchema(Schema):
+    fiscal_code = Text(100, required=True)
