@@ -102,6 +102,8 @@ class TestingConfig(Config):
 
     TESTING = True
     WTF_CSRF_ENABLED = False
+    # Hashing strength is not under test; scrypt would dominate the suite's run time.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     def __init__(self, instance_path: str):
         super().__init__(instance_path)

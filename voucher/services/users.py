@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +30,12 @@ _COMMON = {
     "000000000000",
     "111111111111",
 }
+
+
+def hash_password(password: str) -> str:
+    """A scrypt hash (werkzeug's default); the test suite configures a cheaper method."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 def check_password_policy(password: str, username: str = "") -> None:
@@ -73,7 +80,7 @@ def create_user(
         raise Conflict(f"L'utente {username} esiste già.")
     user = User(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         provider_id=provider_id,
         full_name=full_name,
@@ -95,7 +102,7 @@ def create_user(
 
 def set_password(actor: Actor, user: User, password: str) -> None:
     check_password_policy(password, user.username)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
