@@ -89,6 +89,14 @@ def test_create_scheme_is_active_with_an_empty_budget_position(client, as_role):
     assert event.object_id == str(scheme["id"]) and event.data["status"] == "active"
 
 
+def test_a_budget_beyond_32_bits_is_kept_to_the_cent(client, as_role):
+    """A large Comune's scheme can pass 21.474.836,47 €; reading it back loses nothing."""
+    scheme = create(client, as_role("admin"), budget_cents=3_000_000_000_01)
+    again = client.get(f"{URL}/{scheme['id']}", headers=as_role("admin")).get_json()
+    assert again["budget_cents"] == 3_000_000_000_01
+    assert again["available_cents"] == 3_000_000_000_01
+
+
 def test_create_scheme_with_every_field(client, as_role):
     bands = [
         {"isee_max_cents": 1_000_000, "coverage_percent": 100},

@@ -7,11 +7,12 @@ from marshmallow import Schema, ValidationError, fields, validate
 # Money and counters are 32-bit INTEGER columns: a larger number must be a 422, never a
 # database error.
 MAX_INT = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
-def Cents(**kwargs):  # noqa: N802 - reads like a field class
-    """An integer number of euro cents (never a float)."""
-    kwargs.setdefault("validate", validate.Range(min=0, max=MAX_INT))
+def Cents(*, big: bool = False, **kwargs):  # noqa: N802 - reads like a field class
+    """An integer number of euro cents (never a float); `big` for 64-bit columns (budgets)."""
+    kwargs.setdefault("validate", validate.Range(min=0, max=MAX_BIGINT if big else MAX_INT))
     return fields.Integer(strict=True, **kwargs)
 
 

@@ -51,7 +51,7 @@ class SchemeFieldsSchema(Schema):
     face_value_cents = Cents()
     valid_from = fields.Date()
     valid_until = fields.Date()
-    budget_cents = Cents()
+    budget_cents = Cents(big=True)
     eligible_categories = _categories()
     min_age = _int(0, 130, allow_none=True)
     max_age = _int(0, 130, allow_none=True)
@@ -87,7 +87,7 @@ class SchemeInSchema(SchemeFieldsSchema):
     face_value_cents = Cents(required=True)
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
-    budget_cents = Cents(required=True)
+    budget_cents = Cents(big=True, required=True)
     eligible_categories = _categories(required=True)
     status = fields.String(validate=validate.OneOf(("draft", "active")), load_default="active")
 

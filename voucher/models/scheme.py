@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Date, ForeignKey, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Integer,
+    Column,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -40,7 +50,9 @@ class Scheme(db.Model):
     face_value_cents: Mapped[int]
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    budget_cents: Mapped[int]
+    # 64-bit: a large Comune's yearly budget can pass the 32-bit ceiling (21.474.836,47 €).
+    # SQLite's INTEGER is already 64-bit.
+    budget_cents: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     eligible_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     min_age: Mapped[int | None]
     max_age: Mapped[int | None]
