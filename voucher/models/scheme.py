@@ -6,10 +6,10 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Integer,
     Column,
     Date,
     ForeignKey,
+    Integer,
     String,
     Table,
 )
