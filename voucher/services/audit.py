@@ -19,6 +19,7 @@ from . import Actor
 
 GENESIS = "0" * 64
 _PENDING = "voucher.audit_pending"
+_MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came before it
 # Any constant works: it names the advisory lock that serialises appends on PostgreSQL.
 _CHAIN_LOCK_ID = 7_301_2026
 
@@ -64,6 +65,8 @@ def event_hash(prev_hash: str, seq: int, fields: dict) -> str:
 
 
 def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # releasing a savepoint: the events wait for the outer commit
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -80,15 +83,37 @@ def _append_pending(session: Session) -> None:
         prev = digest
 
 
-def _discard_pending(session: Session, *args) -> None:
-    session.info.pop(_PENDING, None)
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, ()))
+
+
+def _rolled_back(session: Session, transaction) -> None:
+    """A savepoint rolled back drops the events recorded inside it, and only those: the
+    changes made before it stay, and so must their events."""
+    mark = session.info.get(_MARKS, {}).pop(transaction, None)
+    if transaction.nested and mark is not None:
+        del session.info.get(_PENDING, [])[mark:]
+    elif transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def _ended(session: Session, transaction) -> None:
+    # The whole transaction is over (committed with its events written, rolled back or
+    # closed): nothing pending may leak into the next one. A savepoint's mark stays until
+    # then, because its end is reported before its rollback.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
 
 
 def install(session_class) -> None:
     """Hook the chain into every session of the application."""
     event.listen(session_class, "before_commit", _append_pending)
-    event.listen(session_class, "after_rollback", _discard_pending)
-    event.listen(session_class, "after_soft_rollback", _discard_pending)
+    event.listen(session_class, "after_transaction_create", _mark_savepoint)
+    event.listen(session_class, "after_soft_rollback", _rolled_back)
+    event.listen(session_class, "after_transaction_end", _ended)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import jwt
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..documents.signing import keyring
 from ..errors import (
@@ -36,8 +37,10 @@ from ..errors import (
 from ..extensions import db
 from ..models import LedgerEntry, Provider, Voucher
 from . import Actor, audit, clock, codes
-from .money import cost_of, public_share
+from .money import cost_of, format_euro, public_share
 from .providers import is_accredited
+
+MAX_CENTS = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,17 @@ def resolve_voucher_code(ref: str) -> str:
     return code
 
 
+_MAX_QUANTITY = Decimal(10) ** 8  # ledger_entry.quantity is NUMERIC(10, 2)
+
+
+def _locked(condition):
+    """The voucher row, locked until the transaction ends and read afresh: an object the
+    caller loaded earlier is overwritten, so checks and writes never use a stale balance."""
+    return (
+        select(Voucher).where(condition).with_for_update().execution_options(populate_existing=True)
+    )
+
+
 def check_voucher_usable(voucher: Voucher, day: date) -> None:
     """The voucher's own state, in the order a provider at the door needs to hear it."""
     if voucher.status == "revoked":
@@ -113,11 +127,19 @@ def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Deci
             quantity = Decimal(req.quantity)
         except InvalidOperation:
             raise ValidationFailed(errors={"quantity": ["Quantità non valida."]}) from None
-        if quantity <= 0 or quantity != quantity.quantize(Decimal("0.01")):
+        # Checked in this order so that NaN, infinities and huge values (which Decimal
+        # refuses to compare or quantize) are a validation error, not a crash.
+        if (
+            not quantity.is_finite()
+            or not 0 < quantity < _MAX_QUANTITY
+            or quantity != quantity.quantize(Decimal("0.01"))
+        ):
             raise ValidationFailed(
                 errors={"quantity": ["La quantità è positiva, con al massimo due decimali."]}
             )
         cost = cost_of(quantity, scheme.unit_price_cents)
+        if cost > MAX_CENTS:  # the ledger's amounts are 32-bit integers
+            raise ValidationFailed(errors={"quantity": ["Quantità troppo grande."]})
     else:
         cost = req.amount_cents
         if cost <= 0:
@@ -126,37 +148,11 @@ def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Deci
     return cost, public, cost - public, quantity
 
 
-def redeem(
-    actor: Actor,
-    provider: Provider,
-    req: RedemptionRequest,
-    idempotency_key: str,
-    *,
-    day: date | None = None,
-) -> tuple[LedgerEntry, bool]:
-    """Record a service delivered. Returns the ledger entry and whether it is a replay of an
-    earlier request with the same idempotency key."""
-    day = day or clock.today()
-    code = resolve_voucher_code(req.voucher)
-    voucher = db.session.execute(
-        select(Voucher).where(Voucher.code == code).with_for_update()
-    ).scalar_one_or_none()
-    if voucher is None:
-        raise VoucherNotFound("Nessun buono con questo codice.")
-
-    fingerprint = req.fingerprint()
-    earlier = db.session.execute(
-        select(LedgerEntry).where(
-            LedgerEntry.provider_id == provider.id, LedgerEntry.idempotency_key == idempotency_key
-        )
-    ).scalar_one_or_none()
-    if earlier is not None:
-        if earlier.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "Questa chiave di idempotenza è già stata usata per una richiesta diversa."
-            )
-        return earlier, True
-
+def check_redemption(
+    voucher: Voucher, provider: Provider, req: RedemptionRequest, day: date
+) -> tuple[int, int, int, Decimal | None]:
+    """Every rule a redemption must pass, in the order a provider needs to hear them; then
+    its cost, public share, co-payment and quantity. Writes nothing."""
     check_voucher_usable(voucher, day)
     if not is_accredited(provider, req.service_code, req.service_date):
         raise NotAccredited(
@@ -177,14 +173,74 @@ def redeem(
     limit = voucher.scheme.max_redemption_cents
     if limit is not None and cost > limit:
         raise OverRedemptionLimit(
-            f"Il costo supera il limite di {limit / 100:.2f} € per prestazione.".replace(".", ",")
+            f"Il costo supera il limite di {format_euro(limit)} per prestazione."
         )
     if public > voucher.balance_cents:
         raise InsufficientBalance(
-            f"Credito insufficiente: disponibili {voucher.balance_cents / 100:.2f} €.".replace(
-                ".", ","
-            )
+            f"Credito insufficiente: disponibili {format_euro(voucher.balance_cents)}."
         )
+    return cost, public, copay, quantity
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a redemption would cost and leave on the voucher."""
+
+    voucher: Voucher
+    cost_cents: int
+    public_cents: int
+    copay_cents: int
+    quantity: Decimal | None
+
+    @property
+    def balance_after_cents(self) -> int:
+        return self.voucher.balance_cents - self.public_cents
+
+
+def quote_redemption(
+    provider: Provider, req: RedemptionRequest, *, day: date | None = None
+) -> Quote:
+    """The preview a provider confirms: checked exactly as redeem() checks, without locking
+    or writing anything (redeem() checks again, under the lock)."""
+    day = day or clock.today()
+    code = resolve_voucher_code(req.voucher)
+    voucher = db.session.execute(select(Voucher).where(Voucher.code == code)).scalar_one_or_none()
+    if voucher is None:
+        raise VoucherNotFound("Nessun buono con questo codice.")
+    cost, public, copay, quantity = check_redemption(voucher, provider, req, day)
+    return Quote(voucher, cost, public, copay, quantity)
+
+
+def redeem(
+    actor: Actor,
+    provider: Provider,
+    req: RedemptionRequest,
+    idempotency_key: str,
+    *,
+    day: date | None = None,
+) -> tuple[LedgerEntry, bool]:
+    """Record a service delivered. Returns the ledger entry and whether it is a replay of an
+    earlier request with the same idempotency key."""
+    day = day or clock.today()
+    code = resolve_voucher_code(req.voucher)
+    voucher = db.session.execute(_locked(Voucher.code == code)).scalar_one_or_none()
+    if voucher is None:
+        raise VoucherNotFound("Nessun buono con questo codice.")
+
+    fingerprint = req.fingerprint()
+    earlier = db.session.execute(
+        select(LedgerEntry).where(
+            LedgerEntry.provider_id == provider.id, LedgerEntry.idempotency_key == idempotency_key
+        )
+    ).scalar_one_or_none()
+    if earlier is not None:
+        if earlier.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "Questa chiave di idempotenza è già stata usata per una richiesta diversa."
+            )
+        return earlier, True
+
+    cost, public, copay, quantity = check_redemption(voucher, provider, req, day)
 
     voucher.balance_cents -= public
     if voucher.balance_cents == 0:
@@ -230,9 +286,7 @@ def reverse_redemption(actor: Actor, entry_id: int, reason: str) -> LedgerEntry:
         raise NotFound("Riscatto non trovato.")
     if original.kind != "redemption":
         raise ValidationFailed(errors={"id": ["Si può stornare solo un riscatto."]})
-    voucher = db.session.execute(
-        select(Voucher).where(Voucher.id == original.voucher_id).with_for_update()
-    ).scalar_one()
+    voucher = db.session.execute(_locked(Voucher.id == original.voucher_id)).scalar_one()
     already = db.session.execute(
         select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)
     ).first()
@@ -280,3 +334,36 @@ def ledger_for_voucher(voucher: Voucher) -> list[LedgerEntry]:
             select(LedgerEntry).where(LedgerEntry.voucher_id == voucher.id).order_by(LedgerEntry.id)
         ).scalars()
     )
+
+
+def list_ledger(
+    *,
+    voucher_code: str | None = None,
+    provider_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[LedgerEntry]:
+    """Ledger entries matching every given filter (service dates inclusive), by id. A
+    voucher code that cannot exist matches nothing."""
+    query = select(LedgerEntry).options(selectinload(LedgerEntry.voucher))
+    if voucher_code is not None:
+        code = codes.normalise_code(voucher_code)
+        if code is None:
+            return []
+        query = query.join(Voucher, Voucher.id == LedgerEntry.voucher_id).where(
+            Voucher.code == code
+        )
+    if provider_id is not None:
+        query = query.where(LedgerEntry.provider_id == provider_id)
+    if date_from is not None:
+        query = query.where(LedgerEntry.service_date >= date_from)
+    if date_to is not None:
+        query = query.where(LedgerEntry.service_date <= date_to)
+    if after_id is not None:
+        query = query.where(LedgerEntry.id > after_id)
+    query = query.order_by(LedgerEntry.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())

@@ -1,0 +1,210 @@
+"""The audit trail: every change of state writes an event; the hash chain verifies, and a
+changed or deleted event is found and named, by the service and by the CLI."""
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories as f
+from tests.services.world import START, audit_actions
+from voucher.extensions import db
+from voucher.models import AuditEvent
+from voucher.services import SYSTEM, providers, redemption, users, vouchers
+from voucher.services.audit import verify_chain
+
+
+def _issue(w):
+    return "voucher.issued", w.voucher.code
+
+
+def _revoke(w):
+    vouchers.revoke_voucher(SYSTEM, w.voucher, "revoca")
+    return "voucher.revoked", w.voucher.code
+
+
+def _replace(w):
+    new, _pin = vouchers.replace_voucher(SYSTEM, w.voucher, "smarrito")
+    return "voucher.replaced", new.code
+
+
+def _redeem(w):
+    w.redeem(1_000)
+    return "voucher.redeemed", w.voucher.code
+
+
+def _reverse(w):
+    entry, _ = w.redeem(1_000)
+    redemption.reverse_redemption(SYSTEM, entry.id, "errore")
+    return "voucher.redemption_reversed", w.voucher.code
+
+
+def _suspend_voucher(w):
+    vouchers.suspend_voucher(SYSTEM, w.voucher, "verifica")
+    return "voucher.suspended", w.voucher.code
+
+
+def _accredit(w):
+    providers.accredit(SYSTEM, w.provider, "A3", START)
+    return "provider.accredited", w.provider.id
+
+
+def _suspend_provider(w):
+    providers.suspend_provider(SYSTEM, w.provider, "verifica")
+    return "provider.suspended", w.provider.id
+
+
+def _login(w):
+    user = f.make_user("social_worker")
+    users.authenticate(user.username, f.PASSWORD)
+    return "user.login", user.id
+
+
+def _reset_pin(w):
+    vouchers.reset_pin(SYSTEM, w.voucher)
+    return "voucher.pin_reset", w.voucher.code
+
+
+def _expire(w):
+    from tests.services.world import END
+
+    vouchers.expire_vouchers(SYSTEM, day=END.replace(year=END.year + 1))
+    return "voucher.expired", w.voucher.code
+
+
+CHANGES = [
+    _issue,
+    _revoke,
+    _replace,
+    _redeem,
+    _reverse,
+    _suspend_voucher,
+    _accredit,
+    _suspend_provider,
+    _login,
+    _reset_pin,
+    _expire,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__.strip("_") for c in CHANGES])
+def test_every_change_of_state_writes_an_event(app, world, change):
+    action, object_id = change(world)
+    db.session.commit()
+    last = (
+        db.session.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.seq.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert last is not None, (action, audit_actions())
+    assert last.actor_type and last.actor_label and last.at is not None
+    assert verify_chain().ok
+
+
+def test_a_refused_operation_leaves_no_event(app, world):
+    before = audit_actions()
+    with pytest.raises(Exception, match="insufficiente"):
+        world.redeem(60_000)
+    db.session.rollback()
+    assert audit_actions() == before
+
+
+def test_the_chain_verifies_across_batches(app, world):
+    for amount in (100, 200, 300):
+        world.redeem(amount)
+    report = verify_chain(batch=2)
+    assert report.ok and report.events == len(audit_actions()) >= 8
+
+
+def _allow_tampering():
+    """Switch the append-only triggers off for this test's transaction only."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    else:
+        for action in ("update", "delete"):
+            db.session.execute(sa.text(f"DROP TRIGGER audit_event_no_{action}"))
+
+
+def _world_with_events(world):
+    for amount in (100, 200, 300):
+        world.redeem(amount)
+    events = len(audit_actions())
+    assert events >= 8 and verify_chain().ok
+    return events
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("data", {"amount_cents": 1}), ("actor_label", "qualcun altro"), ("action", "user.login")],
+)
+def test_a_changed_event_is_found_and_named(app, world, runner, column, value):
+    _world_with_events(world)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    _allow_tampering()
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.seq == 5).values({column: value}))
+    report = verify_chain()
+    assert (report.ok, report.broken_at, report.events) == (False, 5, 4)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0
+    assert "5" in result.output.split(":")[0]
+
+
+def test_a_deleted_event_is_found_and_named(app, world, runner):
+    _world_with_events(world)
+    _allow_tampering()
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.seq == 3))
+    report = verify_chain()
+    assert (report.ok, report.broken_at) == (False, 3)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0 and "3" in result.output
+
+
+def test_a_rewritten_hash_breaks_the_next_link(app, world):
+    events = _world_with_events(world)
+    _allow_tampering()
+    db.session.execute(
+        sa.update(AuditEvent).where(AuditEvent.seq == events - 1).values(hash="f" * 64)
+    )
+    report = verify_chain()
+    assert not report.ok and report.broken_at == events - 1
+
+
+def test_the_cli_reports_an_intact_chain(app, world, runner):
+    events = _world_with_events(world)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0
+    assert str(events) in result.output
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_events(app, world):
+    first, second = f.make_beneficiary(), f.make_beneficiary()
+    kept, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, first)
+    with pytest.raises(sa.exc.DBAPIError), db.session.begin_nested():
+        dropped, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, second)
+        dropped_code = dropped.code
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+    db.session.commit()
+    issued = set(
+        db.session.execute(
+            sa.select(AuditEvent.object_id).where(AuditEvent.action == "voucher.issued")
+        ).scalars()
+    )
+    assert kept.code in issued and dropped_code not in issued
+    assert verify_chain().ok
+
+
+def test_events_of_a_released_savepoint_follow_the_outer_transaction(app, world):
+    before = audit_actions()
+    with db.session.begin_nested():
+        vouchers.suspend_voucher(SYSTEM, world.voucher, "verifica")
+    vouchers.reactivate_voucher(SYSTEM, world.voucher)
+    db.session.rollback()
+    assert audit_actions() == before
+    with db.session.begin_nested():
+        vouchers.suspend_voucher(SYSTEM, vouchers.get_voucher(world.voucher.code), "verifica")
+    db.session.commit()
+    assert audit_actions() == [*before, "voucher.suspended"]
+    assert verify_chain().ok
