@@ -294,3 +294,47 @@ def test_a_reversal_on_a_revoked_voucher_releases_to_the_budget(app, world):
     db.session.commit()
     assert world.voucher.status == "revoked" and world.voucher.balance_cents == 50_000
     assert schemes.committed_cents(world.scheme.id) == 0
+
+
+def test_a_retry_spelling_the_code_differently_replays_the_original(app):
+    """The same key for the same voucher, typed in lowercase or sent as the QR payload, is
+    the same request: the original entry comes back, nothing is written twice."""
+    from voucher.services import clock
+    from voucher.services.redemption import RedemptionRequest, redeem
+    from voucher.services.vouchers import issue_voucher
+
+    f.make_ente()
+    scheme = f.make_scheme(unit="EUR", unit_price_cents=None)
+    provider = f.make_provider()
+    voucher, _pin = issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    day = clock.today()
+    first, replay = redeem(
+        SYSTEM, provider, RedemptionRequest(voucher.code, "A1", day, amount_cents=1000), "key-1"
+    )
+    assert not replay
+    for spelling in (voucher.code.lower().replace("-", ""), voucher.qr_payload):
+        again, replay = redeem(
+            SYSTEM, provider, RedemptionRequest(spelling, "A1", day, amount_cents=1000), "key-1"
+        )
+        assert replay and again.id == first.id
+    assert voucher.balance_cents == voucher.value_cents - 1000
+
+
+def test_a_quantity_costing_less_than_a_cent_is_refused(app):
+    from voucher.errors import ValidationFailed
+    from voucher.services import clock
+    from voucher.services.redemption import RedemptionRequest, redeem
+    from voucher.services.vouchers import issue_voucher
+
+    f.make_ente()
+    scheme = f.make_scheme(unit="HOUR", unit_price_cents=20)
+    provider = f.make_provider()
+    voucher, _pin = issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    with pytest.raises(ValidationFailed) as error:
+        redeem(
+            SYSTEM,
+            provider,
+            RedemptionRequest(voucher.code, "A1", clock.today(), quantity=Decimal("0.01")),
+            "key-0",
+        )
+    assert "quantity" in error.value.errors

@@ -53,9 +53,11 @@ class RedemptionRequest:
     amount_cents: int | None = None
     quantity: Decimal | None = None
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, voucher_code: str) -> str:
+        """What makes two requests "the same": the voucher they resolve to (however it was
+        written: code, lowercase, QR payload), not its spelling."""
         body = {
-            "voucher": self.voucher,
+            "voucher": voucher_code,
             "service_code": self.service_code,
             "service_date": self.service_date.isoformat(),
             "amount_cents": self.amount_cents,
@@ -140,6 +142,10 @@ def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Deci
         cost = cost_of(quantity, scheme.unit_price_cents)
         if cost > MAX_CENTS:  # the ledger's amounts are 32-bit integers
             raise ValidationFailed(errors={"quantity": ["Quantità troppo grande."]})
+        if cost == 0:  # e.g. 0.01 units of a 20-cent unit: nothing to record
+            raise ValidationFailed(
+                errors={"quantity": ["La quantità indicata costa meno di un centesimo."]}
+            )
     else:
         cost = req.amount_cents
         if cost <= 0:
@@ -227,7 +233,7 @@ def redeem(
     if voucher is None:
         raise VoucherNotFound("Nessun buono con questo codice.")
 
-    fingerprint = req.fingerprint()
+    fingerprint = req.fingerprint(code)
     earlier = db.session.execute(
         select(LedgerEntry).where(
             LedgerEntry.provider_id == provider.id, LedgerEntry.idempotency_key == idempotency_key
