@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report.read": frozenset({"admin", "auditor"}),
     "statement.read": frozenset({"admin", "auditor", "provider"}),
     "statement.manage": frozenset({"admin"}),
+    # INPS collects SIUSS flows with an account of its own (auditor) and posts outcomes.
+    "siuss.exchange": frozenset({"admin", "auditor"}),
+    "siuss.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "auditor"}),
 }
 

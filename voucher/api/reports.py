@@ -1,0 +1,215 @@
+"""Reports for the ente (admin, auditor): funds, FSC, Fondo Povertà, provider statements and the
+SIUSS flow. Every GET answers JSON, or a file with `?format=csv|xlsx|pdf`; every report
+served is recorded in the audit trail (its name and parameters, never personal data)."""
+
+from flask import Response
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..reports.fsc import fsc_report
+from ..reports.funds import fondo_poverta_report, funds_report
+from ..reports.periods import Month
+from ..reports.render import MIMETYPES, render
+from ..reports.siuss import siuss_report
+from ..reports.statement import statement_report
+from ..services import audit, statements
+from .fields import MAX_INT, ProblemSchema
+from .schemas_reports import (
+    ApproveSchema,
+    FondoPovertaReportSchema,
+    FscReportSchema,
+    FundsReportSchema,
+    MonthQuerySchema,
+    PaidSchema,
+    SiussQuerySchema,
+    StatementSchema,
+    YearQuerySchema,
+)
+from .security import BEARER_SECURITY, current_principal, requires
+
+blp = Blueprint("api_reports", __name__, description="Report e rendiconti")
+
+STATEMENT = f"/reports/providers/<int(max={MAX_INT}):provider_id>/statement"
+PROBLEM = "application/problem+json"
+
+
+def _files_doc(schema) -> dict:
+    """The 200 response of a report: its JSON, or the file chosen with `format`."""
+    content = {"application/json": {"schema": schema}}
+    for fmt in ("csv", "xlsx", "pdf"):
+        content[MIMETYPES[fmt]] = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"content": content}}}
+
+
+@blp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _record(report_name: str, fmt: str, **params) -> None:
+    audit.record(
+        current_principal().actor(),
+        "report.downloaded",
+        "report",
+        report_name,
+        format=fmt,
+        **params,
+    )
+    db.session.commit()
+
+
+def _answer(report_name: str, fmt: str, data: dict, **params):
+    """The report's JSON, or its file for csv, xlsx and pdf; recorded either way."""
+    if fmt == "json":
+        _record(report_name, fmt, **params)
+        return data
+    content, mimetype, filename = render(report_name, fmt, data)
+    _record(report_name, fmt, **params)
+    return Response(
+        content,
+        content_type=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _statement_provider(provider_id: int):
+    """The provider, if the caller may see its statements: a provider sees only its own."""
+    principal = current_principal()
+    if principal.is_provider and principal.provider_id != provider_id:
+        raise NotFound("Fornitore non trovato.")
+    return statements.get_provider(provider_id)
+
+
+@blp.route("/reports/funds")
+@requires("report.read")
+@blp.arguments(YearQuerySchema, location="query")
+@blp.response(200, FundsReportSchema)
+@blp.doc(security=BEARER_SECURITY, **_files_doc(FundsReportSchema))
+def funds(args):
+    """Every scheme of the year: budget, committed, redeemed, expired unused, residual.
+
+    committed: value of the vouchers spent or still spendable (the unspent balance of a
+    revoked or expired voucher is released); redeemed: public shares net of reversals;
+    expired_unused: balance left on expired vouchers; residual: budget − committed."""
+    year = args["year"]
+    return _answer("funds", args["format"], funds_report(year), year=year)
+
+
+@blp.route("/reports/fondo-poverta")
+@requires("report.read")
+@blp.arguments(YearQuerySchema, location="query")
+@blp.response(200, FondoPovertaReportSchema)
+@blp.doc(security=BEARER_SECURITY, **_files_doc(FondoPovertaReportSchema))
+def fondo_poverta(args):
+    """Fondo Povertà of an annualità: impegnato (committed) and liquidato (public shares of
+    provider statements approved and paid), per scheme and per service."""
+    year = args["year"]
+    return _answer("fondo-poverta", args["format"], fondo_poverta_report(year), year=year)
+
+
+@blp.route("/reports/fsc")
+@requires("report.read")
+@blp.arguments(YearQuerySchema, location="query")
+@blp.response(200, FscReportSchema)
+@blp.doc(security=BEARER_SECURITY, **_files_doc(FscReportSchema))
+def fsc(args):
+    """The FSC social-services report: one row per Comune (of residence) × Table 4 area
+    (A, B, C), from the schemes funded by FSC_OS.
+
+    beneficiaries, vouchers and committed: vouchers of the FSC_OS schemes of that year
+    (a replacement voucher is not counted again); redeemed (public shares), copay and hours
+    (quantities of hourly schemes): ledger entries net of reversals with service_date in the
+    year. user_groups counts the same people by the monitoring form's user groups, one group
+    per person from their categories: elderly → anziani, else disabled → disabili, else minor
+    or fragile parenting → famiglia e minori, else inclusion household → povertà, else
+    multiutenza. totals count each person once."""
+    year = args["year"]
+    return _answer("fsc", args["format"], fsc_report(year), year=year)
+
+
+@blp.route(STATEMENT)
+@requires("statement.read")
+@blp.arguments(MonthQuerySchema, location="query")
+@blp.response(200, StatementSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
+@blp.doc(security=BEARER_SECURITY, **_files_doc(StatementSchema))
+def statement(args, provider_id: int):
+    """A provider's monthly statement: one line per ledger entry (reversals negative), net
+    totals, and its status (open, approved, paid). An approved statement is frozen: later
+    entries dated in its month are carried over into the next open statement."""
+    provider = _statement_provider(provider_id)
+    month: Month = args["month"]
+    data = statement_report(provider, month)
+    return _answer("statement", args["format"], data, provider_id=provider.id, month=str(month))
+
+
+@blp.route(f"{STATEMENT}/approve", methods=["POST"])
+@requires("statement.manage")
+@blp.arguments(ApproveSchema)
+@blp.response(200, StatementSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM)
+@blp.doc(security=BEARER_SECURITY)
+def approve_statement(data, provider_id: int):
+    """Approve (freeze) a provider's concluded month; 409 if already approved."""
+    provider = statements.get_provider(provider_id)
+    month: Month = data["month"]
+    statements.approve_statement(current_principal().actor(), provider, month)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"Il rendiconto di {month.label()} è già approvato.") from None
+    return statement_report(provider, month)
+
+
+@blp.route(f"{STATEMENT}/paid", methods=["POST"])
+@requires("statement.manage")
+@blp.arguments(PaidSchema)
+@blp.response(200, StatementSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM)
+@blp.doc(security=BEARER_SECURITY)
+def mark_paid(data, provider_id: int):
+    """Record the payment of an approved statement (reference and date)."""
+    provider = statements.get_provider(provider_id)
+    month: Month = data["month"]
+    statements.mark_statement_paid(
+        current_principal().actor(), provider, month, data["reference"], data["paid_on"]
+    )
+    db.session.commit()
+    return statement_report(provider, month)
+
+
+@blp.route("/reports/siuss")
+@requires("report.read")
+@blp.arguments(SiussQuerySchema, location="query")
+@blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM)
+@blp.doc(
+    security=BEARER_SECURITY,
+    responses={
+        "200": {
+            "description": "Flusso SIUSS PS (PS_PSA_SINA201812.xsd)",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def siuss(args):
+    """The SIUSS PS flow of the period (application/xml): one Beneficiario per person, one
+    PrestazioniSociali per voucher with activity. 404 when nothing was delivered in it (the
+    schema requires at least one beneficiary); 409 when the ente is not configured."""
+    start, end = args["date_from"], args["date_to"]
+    data = siuss_report(start, end)
+    if not data["beneficiaries"]:
+        raise NotFound("Nessuna prestazione nel periodo: il flusso SIUSS sarebbe vuoto.")
+    content, mimetype, filename = render("siuss", "xml", data)
+    _record("siuss", "xml", date_from=start.isoformat(), date_to=end.isoformat())
+    return Response(
+        content,
+        content_type=mimetype,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

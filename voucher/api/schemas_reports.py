@@ -1,0 +1,223 @@
+"""Schemas of the reports API: query parameters and the JSON of each report."""
+
+from datetime import timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..errors import ValidationFailed
+from ..reports.periods import MAX_YEAR, MIN_YEAR, Month
+from .fields import Text, Timestamp
+
+FORMATS = ("json", "csv", "xlsx", "pdf")
+MAX_SIUSS_DAYS = 366
+
+
+class MonthField(fields.String):
+    """A calendar month, YYYY-MM, read as a Month."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return Month.parse(text)
+        except ValidationFailed as error:
+            raise ValidationError(error.errors["month"]) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+def _year(**kwargs):
+    return fields.Integer(
+        required=True,
+        validate=validate.Range(
+            min=MIN_YEAR, max=MAX_YEAR, error=f"Anno tra {MIN_YEAR} e {MAX_YEAR}."
+        ),
+        metadata={"description": "Anno (AAAA)"},
+        **kwargs,
+    )
+
+
+def _format():
+    return fields.String(
+        load_default="json",
+        validate=validate.OneOf(FORMATS),
+        metadata={"description": "json (predefinito), csv, xlsx o pdf"},
+    )
+
+
+class YearQuerySchema(Schema):
+    year = _year()
+    format = _format()
+
+
+class MonthQuerySchema(Schema):
+    month = MonthField(required=True, metadata={"description": "Mese (AAAA-MM)"})
+    format = _format()
+
+
+class SiussQuerySchema(Schema):
+    date_from = fields.Date(required=True, data_key="from", metadata={"description": "Dal"})
+    date_to = fields.Date(required=True, data_key="to", metadata={"description": "Al"})
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        start, end = data["date_from"], data["date_to"]
+        if end < start:
+            raise ValidationError("La data finale precede quella iniziale.", "to")
+        if end - start >= timedelta(days=MAX_SIUSS_DAYS):
+            raise ValidationError(f"Il periodo non può superare {MAX_SIUSS_DAYS} giorni.", "to")
+
+
+class ApproveSchema(Schema):
+    month = MonthField(required=True)
+
+
+class PaidSchema(Schema):
+    month = MonthField(required=True)
+    reference = Text(100, required=True, metadata={"description": "Riferimento del mandato"})
+    paid_on = fields.Date(required=True)
+
+
+class _ReportSchema(Schema):
+    ente_name = fields.String()
+    ente_fiscal_code = fields.String()
+    generated_at = Timestamp()
+
+
+class FundRowSchema(Schema):
+    fund_code = fields.String(required=True)
+    fund_name = fields.String()
+    scheme_id = fields.Integer(required=True)
+    scheme_name = fields.String(required=True)
+    cup = fields.String(allow_none=True)
+    area = fields.String()
+    status = fields.String()
+    budget_cents = fields.Integer(required=True)
+    vouchers = fields.Integer()
+    committed_cents = fields.Integer(required=True)
+    redeemed_cents = fields.Integer(required=True)
+    expired_unused_cents = fields.Integer(required=True)
+    residual_cents = fields.Integer()
+
+
+class FundTotalsSchema(Schema):
+    fund_code = fields.String()
+    fund_name = fields.String()
+    budget_cents = fields.Integer()
+    vouchers = fields.Integer()
+    committed_cents = fields.Integer()
+    redeemed_cents = fields.Integer()
+    expired_unused_cents = fields.Integer()
+    residual_cents = fields.Integer()
+
+
+class FundsReportSchema(_ReportSchema):
+    year = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(FundRowSchema), required=True)
+    funds = fields.List(fields.Nested(FundTotalsSchema))
+    totals = fields.Nested(FundTotalsSchema)
+
+
+class PovertyRowSchema(Schema):
+    scheme_id = fields.Integer(required=True)
+    scheme_name = fields.String(required=True)
+    cup = fields.String(allow_none=True)
+    annuality = fields.Integer(required=True)
+    budget_cents = fields.Integer()
+    vouchers = fields.Integer()
+    committed_cents = fields.Integer(required=True, metadata={"description": "Impegnato"})
+    redeemed_cents = fields.Integer(metadata={"description": "Rendicontato"})
+    approved_cents = fields.Integer(metadata={"description": "Approvato, da liquidare"})
+    paid_cents = fields.Integer(required=True, metadata={"description": "Liquidato"})
+    residual_cents = fields.Integer()
+
+
+class PovertyServiceSchema(Schema):
+    service_code = fields.String()
+    service_name = fields.String()
+    redeemed_cents = fields.Integer()
+    approved_cents = fields.Integer()
+    paid_cents = fields.Integer()
+
+
+class PovertyTotalsSchema(Schema):
+    budget_cents = fields.Integer()
+    vouchers = fields.Integer()
+    committed_cents = fields.Integer()
+    redeemed_cents = fields.Integer()
+    approved_cents = fields.Integer()
+    paid_cents = fields.Integer()
+    residual_cents = fields.Integer()
+
+
+class FondoPovertaReportSchema(_ReportSchema):
+    year = fields.Integer(required=True)
+    annuality = fields.Integer()
+    rows = fields.List(fields.Nested(PovertyRowSchema), required=True)
+    services = fields.List(fields.Nested(PovertyServiceSchema))
+    totals = fields.Nested(PovertyTotalsSchema)
+
+
+class FscRowSchema(Schema):
+    comune_istat = fields.String(required=True)
+    comune_name = fields.String()
+    area = fields.String(required=True)
+    beneficiaries = fields.Integer(required=True)
+    vouchers = fields.Integer(required=True)
+    committed_cents = fields.Integer(required=True)
+    redeemed_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer()
+    amount_cents = fields.Integer()
+    hours = fields.Float(required=True)
+    user_groups = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class FscTotalsSchema(Schema):
+    beneficiaries = fields.Integer()
+    vouchers = fields.Integer()
+    committed_cents = fields.Integer()
+    redeemed_cents = fields.Integer()
+    copay_cents = fields.Integer()
+    amount_cents = fields.Integer()
+    hours = fields.Float()
+    user_groups = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class FscReportSchema(_ReportSchema):
+    year = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(FscRowSchema), required=True)
+    totals = fields.Nested(FscTotalsSchema)
+    user_group_labels = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class StatementLineSchema(Schema):
+    entry_id = fields.Integer(required=True)
+    date = fields.Date(required=True)
+    kind = fields.String(required=True)
+    voucher_code = fields.String(required=True)
+    service_code = fields.String(required=True)
+    service_name = fields.String()
+    quantity = fields.Float(allow_none=True)
+    amount_cents = fields.Integer(required=True)
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+    reverses_id = fields.Integer(allow_none=True)
+    carried_over = fields.Boolean(
+        metadata={"description": "Voce di un mese già approvato, riportata in questo"}
+    )
+    created_at = Timestamp()
+
+
+class StatementSchema(_ReportSchema):
+    provider_id = fields.Integer(required=True)
+    provider_name = fields.String()
+    month = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "open, approved o paid"})
+    lines = fields.List(fields.Nested(StatementLineSchema), required=True)
+    line_count = fields.Integer()
+    total_amount_cents = fields.Integer()
+    total_public_cents = fields.Integer(required=True)
+    total_copay_cents = fields.Integer(required=True)
+    approved_at = Timestamp(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    payment_reference = fields.String(allow_none=True)

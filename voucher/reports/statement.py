@@ -1,0 +1,36 @@
+"""A provider's monthly statement: its lines (one per ledger entry, reversals negative) and
+net totals, frozen once the ente has approved it (see voucher.services.statements)."""
+
+from ..models import Provider
+from ..services import statements
+from .common import report_meta
+from .periods import Month
+
+
+def statement_report(provider: Provider, month: Month) -> dict:
+    """GET /reports/providers/{id}/statement: status, lines and totals of one month."""
+    statement = statements.find_statement(provider.id, month)
+    lines = statements.statement_lines(provider.id, month, statement)
+    data = {
+        "provider_id": provider.id,
+        "provider_name": provider.name,
+        "provider_vat_number": provider.vat_number,
+        "month": str(month),
+        "month_label": month.label(),
+        "status": statement.status if statement else "open",
+        "lines": lines,
+        "line_count": len(lines),
+        "total_amount_cents": sum(line["amount_cents"] for line in lines),
+        "total_public_cents": sum(line["public_cents"] for line in lines),
+        "total_copay_cents": sum(line["copay_cents"] for line in lines),
+        "approved_at": statement.approved_at if statement else None,
+        "paid_on": statement.paid_on if statement else None,
+        "payment_reference": statement.payment_reference if statement else None,
+        **report_meta(),
+    }
+    if statement is not None:
+        # The frozen totals are the record (its lines add up to them by construction).
+        data["total_amount_cents"] = statement.total_amount_cents
+        data["total_public_cents"] = statement.total_public_cents
+        data["total_copay_cents"] = statement.total_copay_cents
+    return data

@@ -1,0 +1,216 @@
+"""Each report as a table (title, typed columns, rows, totals): what the CSV, XLSX and PDF
+renderers share, so that the three files always hold the same figures as the JSON."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from .fsc import USER_GROUPS
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column; kind is text, int, cents (integer euro cents), decimal (two places) or date."""
+
+    key: str
+    header: str
+    kind: str = "text"
+
+
+@dataclass
+class Table:
+    """A report ready to render: rows are lists of values in column order."""
+
+    name: str
+    title: str
+    period: str
+    filename: str
+    columns: list[Column]
+    rows: list[list]
+    totals: list | None = None
+    ente_name: str = ""
+    ente_fiscal_code: str = ""
+    generated_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _values(columns: list[Column], record: dict) -> list:
+    return [record.get(c.key) for c in columns]
+
+
+def _totals(columns: list[Column], totals: dict, label: str = "Totale") -> list:
+    """The totals row: the label in the first column, then the total of every summed column."""
+    row = [totals.get(c.key) if c.kind in ("int", "cents", "decimal") else None for c in columns]
+    row[0] = label
+    return row
+
+
+def _table(data: dict, **kwargs) -> Table:
+    return Table(
+        ente_name=data.get("ente_name", ""),
+        ente_fiscal_code=data.get("ente_fiscal_code", ""),
+        generated_at=data.get("generated_at"),
+        **kwargs,
+    )
+
+
+def funds_table(data: dict) -> Table:
+    columns = [
+        Column("fund_code", "Fondo"),
+        Column("scheme_name", "Misura"),
+        Column("cup", "CUP"),
+        Column("budget_cents", "Budget", "cents"),
+        Column("vouchers", "Buoni emessi", "int"),
+        Column("committed_cents", "Impegnato", "cents"),
+        Column("redeemed_cents", "Rendicontato", "cents"),
+        Column("expired_unused_cents", "Scaduto non utilizzato", "cents"),
+        Column("residual_cents", "Residuo", "cents"),
+    ]
+    return _table(
+        data,
+        name="funds",
+        title="Rendiconto dei fondi per misura",
+        period=f"Anno {data['year']}",
+        filename=f"fondi_{data['year']}",
+        columns=columns,
+        rows=[_values(columns, r) for r in data["rows"]],
+        totals=_totals(columns, data["totals"]),
+        notes=[
+            "Impegnato: valore dei buoni spesi o ancora spendibili (il saldo dei buoni revocati "
+            "o scaduti torna al budget). Rendicontato: quote pubbliche al netto degli storni. "
+            "Residuo: budget meno impegnato."
+        ],
+    )
+
+
+def fondo_poverta_table(data: dict) -> Table:
+    columns = [
+        Column("scheme_name", "Misura"),
+        Column("cup", "CUP"),
+        Column("budget_cents", "Budget", "cents"),
+        Column("committed_cents", "Impegnato", "cents"),
+        Column("redeemed_cents", "Rendicontato", "cents"),
+        Column("approved_cents", "Approvato da liquidare", "cents"),
+        Column("paid_cents", "Liquidato", "cents"),
+        Column("residual_cents", "Residuo", "cents"),
+    ]
+    return _table(
+        data,
+        name="fondo-poverta",
+        title="Fondo Povertà - quota servizi (D.Lgs. 147/2017, art. 7)",
+        period=f"Annualità {data['year']}",
+        filename=f"fondo_poverta_{data['year']}",
+        columns=columns,
+        rows=[_values(columns, r) for r in data["rows"]],
+        totals=_totals(columns, data["totals"]),
+        notes=[
+            "Impegnato: valore dei buoni spesi o ancora spendibili. Liquidato: quote pubbliche "
+            "dei rendiconti dei fornitori approvati e pagati."
+        ],
+    )
+
+
+def fsc_table(data: dict) -> Table:
+    columns = [
+        Column("comune_istat", "Codice ISTAT"),
+        Column("comune_name", "Comune"),
+        Column("area", "Area"),
+        Column("beneficiaries", "Beneficiari", "int"),
+        Column("vouchers", "Buoni", "int"),
+        Column("committed_cents", "Impegnato", "cents"),
+        Column("redeemed_cents", "Erogato (quota pubblica)", "cents"),
+        Column("copay_cents", "Compartecipazione", "cents"),
+        Column("hours", "Ore", "decimal"),
+    ] + [Column(f"group_{key}", f"Utenti: {label}", "int") for key, label in USER_GROUPS.items()]
+
+    def flat(record: dict) -> dict:
+        groups = {f"group_{k}": v for k, v in record["user_groups"].items()}
+        return {**record, **groups}
+
+    return _table(
+        data,
+        name="fsc",
+        title="FSC - obiettivi di servizio sociali (Tabella 4, aree A, B, C)",
+        period=f"Anno {data['year']}",
+        filename=f"fsc_{data['year']}",
+        columns=columns,
+        rows=[_values(columns, flat(r)) for r in data["rows"]],
+        totals=_totals(columns, flat(data["totals"])),
+        notes=[
+            "Buoni e impegnato: buoni delle misure FSC_OS dell'anno. Erogato, compartecipazione "
+            "e ore: prestazioni con data nell'anno, al netto degli storni. Il totale dei "
+            "beneficiari conta ogni persona una sola volta."
+        ],
+    )
+
+
+STATUS_LABELS = {"open": "aperto", "approved": "approvato", "paid": "pagato"}
+KIND_LABELS = {"redemption": "Riscatto", "reversal": "Storno"}
+
+
+def statement_table(data: dict) -> Table:
+    columns = [
+        Column("date", "Data", "date"),
+        Column("kind_label", "Tipo"),
+        Column("voucher_code", "Buono"),
+        Column("service", "Servizio"),
+        Column("quantity", "Quantità", "decimal"),
+        Column("amount_cents", "Costo", "cents"),
+        Column("public_cents", "Quota pubblica", "cents"),
+        Column("copay_cents", "Compartecipazione", "cents"),
+    ]
+    rows = []
+    for line in data["lines"]:
+        label = KIND_LABELS.get(line["kind"], line["kind"])
+        if line.get("carried_over"):
+            label += " (mese precedente)"
+        record = {
+            **line,
+            "kind_label": label,
+            "service": f"{line['service_code']} {line['service_name']}",
+        }
+        rows.append(_values(columns, record))
+    status = STATUS_LABELS.get(data["status"], data["status"])
+    notes = [f"Stato del rendiconto: {status}."]
+    if data.get("payment_reference"):
+        notes.append(f"Pagamento: {data['payment_reference']} del {data['paid_on']:%d/%m/%Y}.")
+    return _table(
+        data,
+        name="statement",
+        title=f"Rendiconto mensile - {data['provider_name']}",
+        period=f"{data['month_label'].capitalize()} - P. IVA {data['provider_vat_number']}",
+        filename=f"rendiconto_{data['provider_id']}_{data['month']}",
+        columns=columns,
+        rows=rows,
+        totals=_totals(
+            columns,
+            {
+                "amount_cents": data["total_amount_cents"],
+                "public_cents": data["total_public_cents"],
+                "copay_cents": data["total_copay_cents"],
+            },
+        ),
+        notes=notes,
+    )
+
+
+TABLES = {
+    "funds": funds_table,
+    "fondo-poverta": fondo_poverta_table,
+    "fsc": fsc_table,
+    "statement": statement_table,
+}
+
+
+def tabulate(report_name: str, data: dict) -> Table:
+    """The table of a report's data."""
+    try:
+        builder = TABLES[report_name]
+    except KeyError:
+        raise ValueError(f"unknown report {report_name!r}") from None
+    return builder(data)
+
+
+def euros(cents: int) -> Decimal:
+    """Cents as a Decimal number of euros, exactly."""
+    return Decimal(cents) / 100
