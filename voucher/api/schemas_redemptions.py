@@ -1,0 +1,126 @@
+"""Redemption and ledger schemas."""
+
+from decimal import Decimal, DecimalException
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+
+from .fields import Cents
+from .schemas_vouchers import MAX_ID, Id, Reason, Text, UtcDateTime
+
+MAX_QUANTITY = Decimal(10_000)
+
+
+class Quantity(fields.Decimal):
+    """A quantity of units with at most two decimals. Read through str(), so a JSON 1.1 is
+    exactly 1.1 (never its binary approximation); written as a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            as_string=False,
+            validate=[
+                validate.Range(min=Decimal(0), min_inclusive=False, max=MAX_QUANTITY),
+                _two_decimals,
+            ],
+            **kwargs,
+        )
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return float(value)
+
+
+def _two_decimals(value: Decimal) -> None:
+    try:
+        places = -value.normalize().as_tuple().exponent
+    except DecimalException:  # beyond what Decimal represents: the range check says why
+        return
+    if places > 2:
+        raise ValidationError("Al massimo due decimali.")
+
+
+class RedemptionRequestSchema(Schema):
+    voucher = Text(
+        2000,
+        min_length=1,
+        required=True,
+        metadata={"description": "Il codice del buono oppure l'intero `qr_payload` firmato."},
+    )
+    service_code = Text(8, min_length=1, required=True)
+    service_date = fields.Date(required=True)
+    amount_cents = Cents(
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Il costo della prestazione, in centesimi."},
+    )
+    quantity = Quantity(
+        allow_none=True,
+        metadata={"description": "Per le misure a unità: quante unità (es. 1.5 ore)."},
+    )
+
+    @validates_schema
+    def _amount_or_quantity(self, data, **kwargs):
+        if (data.get("amount_cents") is None) == (data.get("quantity") is None):
+            raise ValidationError(
+                "Indicare l'importo (amount_cents) oppure la quantità (quantity), non entrambi.",
+                "amount_cents",
+            )
+
+
+class RedemptionSchema(Schema):
+    """A redemption just recorded (or replayed): the balance right after it."""
+
+    id = fields.Integer(required=True)
+    voucher_code = fields.Function(lambda e: e.voucher.code, required=True)
+    service_code = fields.String(required=True)
+    service_date = fields.Date(required=True)
+    quantity = Quantity(allow_none=True)
+    amount_cents = fields.Integer(required=True)
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+    balance_cents = fields.Integer(required=True, attribute="balance_after_cents")
+    provider_id = fields.Integer()
+    created_at = UtcDateTime()
+
+
+class LedgerQuerySchema(Schema):
+    voucher = fields.String(validate=validate.Length(min=1, max=100))
+    provider_id = Id(strict=False)
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    after_id = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Solo le voci con id maggiore (pagina successiva)."},
+    )
+    limit = fields.Integer(validate=validate.Range(min=1, max=10_000), load_default=1000)
+
+
+class LedgerEntrySchema(Schema):
+    """One line of the ledger; a reversal carries negated amounts and the id it `reverses`."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    voucher_code = fields.Function(lambda e: e.voucher.code, required=True)
+    provider_id = fields.Integer(required=True)
+    service_code = fields.String(required=True)
+    service_date = fields.Date(required=True)
+    quantity = Quantity(allow_none=True)
+    amount_cents = fields.Integer(required=True)
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+    balance_after_cents = fields.Integer()
+    created_at = UtcDateTime(required=True)
+    reverses = fields.Integer(attribute="reverses_id")
+    reason = fields.String()
+
+    @post_dump
+    def _drop_empty(self, data, **kwargs):
+        # `reverses` and `reason` belong to reversals only.
+        for key in ("reverses", "reason"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class ReversalRequestSchema(Schema):
+    reason = Reason(required=True)
