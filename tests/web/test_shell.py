@@ -208,3 +208,21 @@ def test_language_switch_returns_only_to_pages_that_answer_a_get(client, app):
     assert response.headers["Location"] == "/"
     response = client.post("/lingua/en", data={"next": "/privacy?x=1"})
     assert response.headers["Location"] == "/privacy?x=1"
+
+
+def test_database_unavailable_is_503_with_retry_after(app, client, monkeypatch):
+    """A lost database (restart, failover) is "try again", not a server fault."""
+    from sqlalchemy.exc import OperationalError
+
+    from voucher.services import catalogue
+
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(catalogue, "list_services", down)
+    user = f.make_user("auditor")
+    response = client.get("/api/v1/services", headers=f.api_token(client, user))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "service_unavailable"

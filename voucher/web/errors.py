@@ -1,12 +1,13 @@
 """Italian error pages for everything outside /api."""
 
+import contextlib
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from ..errors import DomainError
 
@@ -26,6 +27,10 @@ MESSAGES = {
     429: (
         _l("Troppe richieste"),
         _l("Hai fatto troppi tentativi. Attendi qualche minuto e riprova."),
+    ),
+    503: (
+        _l("Servizio momentaneamente non disponibile"),
+        _l("Il servizio è temporaneamente non raggiungibile. Riprova tra qualche istante."),
     ),
     500: (
         _l("Errore del sistema"),
@@ -81,7 +86,17 @@ def init_app(app: Flask) -> None:
 
         if isinstance(error, HTTPException):
             return api.handle_http_exception(error)
-        db.session.rollback()
+        with contextlib.suppress(DBAPIError):  # a lost connection: the pool replaces it
+            db.session.rollback()
+        if isinstance(error, OperationalError | DisconnectionError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            # The database is unreachable or busy (restarting, failing over, locked): nothing
+            # was written, and the client may retry the same request (same Idempotency-Key).
+            log.warning("database unavailable: %s", type(error).__name__)
+            response = make_response(api.handle_http_exception(ServiceUnavailable()))
+            response.headers["Retry-After"] = "5"
+            return response
         if isinstance(error, IntegrityError):
             # A constraint the code did not foresee (e.g. a race on a unique value): the
             # database kept the data whole; the client gets a conflict, not a crash.
