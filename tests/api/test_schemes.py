@@ -252,6 +252,8 @@ def test_required_fields(client, as_role, field):
     "value", [12.5, 100.0, "100", True, [100], {"cents": 100}, 2**31, 10**30, -5]
 )
 def test_money_is_a_strict_integer_of_cents(client, as_role, field, value):
+    if field == "budget_cents" and value == 2**31:
+        value = 2**63  # budgets are 64-bit: past that is refused
     response = client.post(URL, json=scheme_body(**{field: value}), headers=as_role("admin"))
     assert field in assert_problem(response, 422, "validation_error")["errors"]
 
