@@ -22,3 +22,16 @@ ensure_venv() {
         echo "$wanted" >"$stamp"
     fi
 }
+
+# The browser tests drive Debian's Chromium. Install it when it is missing and this user may
+# (root with apt-get, as on CI machines); otherwise say what to install.
+ensure_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> apt-get install chromium (for the browser tests)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null &&
+            return 0
+    fi
+    echo "WARNING: chromium is not installed: the browser tests will fail (apt-get install chromium)." >&2
+}

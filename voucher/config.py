@@ -103,7 +103,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     # Hashing strength is not under test; scrypt would dominate the suite's run time.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name, not a secret
 
     def __init__(self, instance_path: str):
         super().__init__(instance_path)

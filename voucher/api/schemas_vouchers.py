@@ -7,7 +7,7 @@ from datetime import UTC
 from flask import url_for
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..services import clock
+from ..services.vouchers import effective_status
 
 # Ids are 32-bit integers in the database: a larger number can name nothing.
 MAX_ID = 2**31 - 1
@@ -76,14 +76,6 @@ class SinceField(fields.AwareDateTime):
             return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
         except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
-
-
-def effective_status(voucher) -> str:
-    """The status as a reader needs it: past its last day a voucher is expired even before
-    the nightly job records it."""
-    if voucher.status in ("active", "suspended") and voucher.valid_until < clock.today():
-        return "expired"
-    return voucher.status
 
 
 def pdf_url(voucher) -> str:

@@ -58,14 +58,6 @@ def voucher_by_id(voucher_id: int) -> Voucher | None:
     return db.session.get(Voucher, voucher_id)
 
 
-def effective_status(voucher: Voucher, day: date | None = None) -> str:
-    """The status as a reader needs it: past its last day a voucher is expired."""
-    day = day or clock.today()
-    if voucher.status in ("active", "suspended") and voucher.valid_until < day:
-        return "expired"
-    return voucher.status
-
-
 def balance_units(voucher: Voucher) -> Decimal | None:
     """How many units (hours, meals…) the balance still pays for at the voucher's coverage,
     rounded down: never promise more than it covers. None for schemes in euro."""
@@ -104,7 +96,7 @@ def voucher_summary(voucher: Voucher, day: date | None = None) -> VoucherSummary
     day = day or clock.today()
     return VoucherSummary(
         voucher=voucher,
-        status=effective_status(voucher, day),
+        status=vouchers.effective_status(voucher, day),
         balance_units=balance_units(voucher),
         redemptions=redemption.ledger_for_voucher(voucher),
         providers=accredited_providers(voucher, day),

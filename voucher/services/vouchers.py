@@ -114,6 +114,15 @@ def check_eligibility(
     return results
 
 
+def effective_status(voucher: Voucher, day: date | None = None) -> str:
+    """The status as a reader needs it: past its last day a voucher is expired, even before
+    the nightly job (expire_vouchers) records it."""
+    day = day or clock.today()
+    if voucher.status in ACTIVE_STATUSES and voucher.valid_until < day:
+        return "expired"
+    return voucher.status
+
+
 def active_vouchers_count(scheme: Scheme, person: Beneficiary) -> int:
     return db.session.execute(
         select(func.count())

@@ -10,6 +10,7 @@ from ...errors import DomainError
 from ...models import Provider, Service, Voucher
 from ...services import clock, providers, redemption
 from ...services.letters import UNIT_NAMES, value_text
+from ...services.vouchers import effective_status
 from ..security import web_principal
 
 STATUS_LABELS = {
@@ -66,13 +67,6 @@ class VoucherCard:
     @property
     def usable(self) -> bool:
         return self.refusal is None and bool(self.choices)
-
-
-def effective_status(voucher: Voucher, today) -> str:
-    """Past its last day a voucher is expired, even before the nightly job records it."""
-    if voucher.status in ("active", "suspended") and voucher.valid_until < today:
-        return "expired"
-    return voucher.status
 
 
 def voucher_card(voucher: Voucher, provider: Provider) -> VoucherCard:
