@@ -133,6 +133,13 @@ NAV: tuple[NavItem, ...] = (
         "provider.redemption",
     ),
     NavItem(
+        "redemption.create",
+        "reports.my_statements",
+        _l("Rendiconti mensili"),
+        _l("I rendiconti mensili del fornitore, il loro stato e il pagamento"),
+        "reports.",
+    ),
+    NavItem(
         "report.read",
         "reports.index",
         _l("Rendiconti"),

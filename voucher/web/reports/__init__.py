@@ -1,0 +1,14 @@
+"""The finance office's and auditors' pages: the dashboard, the fund and FSC reports, provider
+statements (approval and payment), SIUSS flows and the audit-log viewer.
+
+The figures come from voucher.reports, the same functions the reports API calls; the files
+(CSV, XLSX, PDF, XML) from voucher.reports.render. Periods travel in the query string as
+`year` and `month`: no personal data is ever put in a URL.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/rendiconti")
+
+# The views register their routes on `bp`.
+from . import audit_log, overview, siuss, statements  # noqa: E402, F401

@@ -1,0 +1,144 @@
+"""The audit-log viewer: every recorded change of state, newest first, filtered by operation,
+object, author and dates; and, on request, the check of the whole hash chain."""
+
+import json
+from datetime import datetime, time, timedelta
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ...extensions import db
+from ...models import ApiKey, Provider, User
+from ...services import audit, clock
+from ..helpers import ROLE_LABELS
+from ..security import permission_required
+from . import bp
+from .forms import AuditFilterForm
+
+PER_PAGE = 50
+MAX_PAGE = 10**6  # keeps the offset within the database's integers
+FILTERS = ("azione", "tipo", "oggetto", "autore", "dal", "al")
+ACTOR_TYPES = {
+    "system": _l("Sistema (procedure automatiche)"),
+    "beneficiary": _l("Beneficiario (consultazione del buono)"),
+}
+ACTOR_TYPE_LABELS = {
+    "user": _l("utente"),
+    "api_key": _l("chiave API"),
+    "system": _l("sistema"),
+    "beneficiary": _l("beneficiario"),
+}
+CHAIN_REASONS = {
+    "missing event": _l("manca un evento"),
+    "previous hash does not match": _l("l'impronta dell'evento precedente non corrisponde"),
+    "content altered": _l("il contenuto dell'evento è stato modificato"),
+}
+
+
+def _actor_choices() -> list[SelectChoice]:
+    """Authors by id (no names travel in the URL): users, API keys and system actors."""
+    choices = [SelectChoice("", _("Tutti"))]
+    choices += [SelectChoice(key, str(label)) for key, label in ACTOR_TYPES.items()]
+    users = db.session.execute(select(User).order_by(User.username)).scalars()
+    choices += [
+        SelectChoice(f"user:{u.id}", f"{u.username} ({ROLE_LABELS.get(u.role, u.role)})")
+        for u in users
+    ]
+    keys = db.session.execute(
+        select(ApiKey.id, ApiKey.prefix, Provider.name)
+        .join(Provider, Provider.id == ApiKey.provider_id)
+        .order_by(Provider.name, ApiKey.id)
+    )
+    choices += [
+        SelectChoice(f"api_key:{key_id}", f"api-key:{prefix} ({name})")
+        for key_id, prefix, name in keys
+    ]
+    return choices
+
+
+def _form() -> tuple[AuditFilterForm, audit.EventFilters, bool]:
+    """The filters from the query string; a filter with an error is not applied."""
+    form = AuditFilterForm(formdata=request.args)
+    facets = audit.event_facets()
+    form.azione.choices = [SelectChoice("", _("Tutte"))] + [
+        SelectChoice(a, a) for a in facets["actions"]
+    ]
+    form.tipo.choices = [SelectChoice("", _("Tutti"))] + [
+        SelectChoice(t, t) for t in facets["object_types"]
+    ]
+    form.autore.choices = _actor_choices()
+    valid = form.validate()
+    actor_type, actor_id = None, None
+    if form.autore.data and not form.autore.errors:
+        actor_type, _sep, ident = form.autore.data.partition(":")
+        actor_id = int(ident) if ident.isdigit() else None
+
+    def local(day, days=0):
+        if day is None:
+            return None
+        return datetime.combine(day + timedelta(days=days), time.min, tzinfo=clock.ROME)
+
+    filters = audit.EventFilters(
+        action=form.azione.data or None,
+        object_type=form.tipo.data or None,
+        object_id=None if form.oggetto.errors else (form.oggetto.data or "").strip() or None,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        since=None if form.dal.errors else local(form.dal.data),
+        until=None if form.al.errors else local(form.al.data, days=1),
+    )
+    return form, filters, valid
+
+
+def _args() -> dict:
+    return {k: v for k, v in request.args.items() if k in FILTERS and v}
+
+
+def _page(chain=None):
+    form, filters, valid = _form()
+    page = min(max(1, request.args.get("pagina", 1, type=int)), MAX_PAGE)
+    events, total = audit.list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    if page > pages:  # a page past the end shows the last one
+        page = pages
+        events, total = audit.list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    return render_template(
+        "reports/audit.html",
+        form=form,
+        events=events,
+        count=total,
+        page=page,
+        pages=pages,
+        args=_args(),
+        chain=chain,
+        chain_reasons=CHAIN_REASONS,
+        actor_type_labels=ACTOR_TYPE_LABELS,
+        data_items=_data_items,
+    ), (200 if valid else 400)
+
+
+def _data_items(data) -> list[tuple[str, str]]:
+    """An event's data as (key, value) pairs; nested values as compact JSON."""
+    if not isinstance(data, dict):
+        return [("", json.dumps(data, ensure_ascii=False))]
+    return [
+        (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        for key, value in data.items()
+    ]
+
+
+@bp.route("/registro")
+@permission_required("audit.read")
+def audit_log():
+    """The audit trail, newest first, with filters and pages."""
+    return _page()
+
+
+@bp.route("/registro/verifica", methods=["POST"])
+@permission_required("audit.read")
+def audit_verify():
+    """Recompute the whole hash chain and show the outcome (it reads every event)."""
+    return _page(chain=audit.verify_chain())
