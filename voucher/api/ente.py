@@ -22,7 +22,10 @@ class EnteInSchema(Schema):
     name = Text(200, required=True)
     fiscal_code = Text(100, required=True, metadata={"description": "11 cifre"})
     belfiore_code = Text(
-        100, allow_none=True, metadata={"description": "Per un Comune: il suo codice Belfiore"}
+        100,
+        allow_none=True,
+        load_default=None,  # optional: an Ambito has no Belfiore code of its own
+        metadata={"description": "Per un Comune: il suo codice Belfiore"},
     )
     address = Text(300, allow_none=True)
     comuni = fields.List(

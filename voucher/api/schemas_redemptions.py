@@ -104,7 +104,8 @@ class LedgerEntrySchema(Schema):
     provider_id = fields.Integer(required=True)
     service_code = fields.String(required=True)
     service_date = fields.Date(required=True)
-    quantity = Quantity(allow_none=True)
+    # Output only, and negated on a reversal: not the request's positive Quantity.
+    quantity = fields.Float(allow_none=True)
     amount_cents = fields.Integer(required=True)
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)

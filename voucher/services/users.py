@@ -159,6 +159,15 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
+def sign_out(user: User) -> None:
+    """End the user's page sessions (ASVS 3.3.1). Sessions are signed cookies, which cannot
+    be revoked one by one: a new session version makes the cookie being signed out, and any
+    copy of it, worthless. The user's other browsers are signed out too."""
+    user.session_version += 1
+    db.session.flush()
+    audit.record(actor_for(user), "user.logout", "user", user.id)
+
+
 def actor_for(user: User) -> Actor:
     return Actor(
         type="user",

@@ -11,6 +11,7 @@ BLUEPRINTS = (
     "provider",  # provider operators: scan, redeem, history
     "beneficiary",  # self-service with code and PIN
     "reports",  # finance office and auditors
+    "health",  # GET /health for load balancers and monitoring
 )
 
 

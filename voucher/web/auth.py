@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidCredentials, Locked
@@ -56,7 +56,10 @@ def login():
 @login_required
 def logout():
     lang = session.get("lang")
+    user = current_user._get_current_object()
     logout_user()
+    users.sign_out(user)
+    db.session.commit()
     session.clear()
     if lang:
         session["lang"] = lang
