@@ -32,12 +32,7 @@ def register_api(app) -> None:
         },
     )
     for name in RESOURCES:
-        try:
-            module = import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            continue
+        module = import_module(f"{__name__}.{name}")
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF exposure
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 

@@ -23,10 +23,5 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     for name in BLUEPRINTS:
-        try:
-            module = import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            continue
+        module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
