@@ -113,7 +113,8 @@ def page(browser, live):
     context = browser.new_context(
         base_url=live.url, viewport={"width": 412, "height": 915}, locale="it-IT"
     )
-    context.set_default_timeout(10_000)
+    # Generous: CI runs the suite on every core, and a decode plus a post can wait its turn.
+    context.set_default_timeout(30_000)
     tab = context.new_page()
     tab.errors = []
     tab.on("console", lambda message: console_error(tab, message))
