@@ -66,7 +66,7 @@ def tab(browser, reports_live):
     context = browser.new_context(
         base_url=reports_live["url"], viewport={"width": 1280, "height": 900}, locale="it-IT"
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a loaded CI machine: see conftest.page
     page = context.new_page()
     page.errors = []
     page.on("console", lambda message: console_error(page, message))
