@@ -119,6 +119,7 @@ def audit_verify_command():
     report = verify_chain()
     if report.ok:
         click.echo(f"Catena di audit integra: {report.events} eventi verificati.")
+        click.echo(f"Ultimo hash: {report.head} (conservarlo fuori dal database).")
         return
     click.echo(
         f"Catena di audit interrotta all'evento {report.broken_at}: {report.reason} "

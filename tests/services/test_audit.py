@@ -208,3 +208,19 @@ def test_events_of_a_released_savepoint_follow_the_outer_transaction(app, world)
     db.session.commit()
     assert audit_actions() == [*before, "voucher.suspended"]
     assert verify_chain().ok
+
+
+def test_the_printed_head_hash_reveals_removed_newest_events(app, world, runner):
+    """Deleting the newest events leaves a chain that verifies; the head hash kept outside
+    the database is what shows it."""
+    _world_with_events(world)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    kept_outside = verify_chain().head
+    assert kept_outside in result.output
+    last = db.session.execute(sa.select(sa.func.max(AuditEvent.seq))).scalar_one()
+    _allow_tampering()
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.seq == last))
+    report = verify_chain()
+    assert report.ok and report.events == last - 1
+    assert report.head != kept_outside

@@ -121,6 +121,8 @@ class ChainReport:
     events: int
     broken_at: int | None  # seq of the first event that does not verify
     reason: str | None = None
+    # The newest event's hash: kept outside the database, it also reveals removed newest events.
+    head: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -153,7 +155,7 @@ def verify_chain(batch: int = 5000) -> ChainReport:
             .limit(batch)
         ).all()
         if not rows:
-            return ChainReport(events=count, broken_at=None)
+            return ChainReport(events=count, broken_at=None, head=prev)
         for row in rows:
             if row.seq != expected_seq:
                 return ChainReport(count, expected_seq, "missing event")
