@@ -111,7 +111,15 @@ def set_password(actor: Actor, user: User, password: str) -> None:
     audit.record(actor, "user.password_set", "user", user.id)
 
 
+def _refuse_on_self(actor: Actor, user: User, message: str) -> None:
+    """An admin never locks themselves out: another admin must do it."""
+    if actor.user_id is not None and actor.user_id == user.id:
+        raise Conflict(message)
+
+
 def set_active(actor: Actor, user: User, active: bool) -> None:
+    if not active:
+        _refuse_on_self(actor, user, "Non puoi disattivare il tuo stesso account.")
     user.active = active
     user.session_version += 1
     if not active:
@@ -121,6 +129,7 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
 
 
 def set_role(actor: Actor, user: User, role: str, provider_id: int | None = None) -> None:
+    _refuse_on_self(actor, user, "Non puoi cambiare il ruolo del tuo stesso account.")
     if role not in ROLES or (role == "provider") != (provider_id is not None):
         raise ValidationFailed(errors={"role": ["Ruolo o fornitore non validi."]})
     user.role, user.provider_id = role, provider_id

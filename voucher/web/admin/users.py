@@ -87,10 +87,12 @@ def user(user_id: int):
 def user_active(user_id: int):
     user = _get_user(user_id)
     active = request.form.get("active") == "1"
-    if _is_self(user) and not active:
-        flash(_("Non puoi disattivare il tuo stesso account."), "danger")
-    else:
+    try:
         users.set_active(actor(), user, active)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.detail, "danger")
+    else:
         db.session.commit()
         flash(_("Utente riattivato.") if active else _("Utente disattivato."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
@@ -123,14 +125,14 @@ def user_role(user_id: int):
     user = _get_user(user_id)
     form = RoleForm(prefix="role")
     form.provider_id.choices = _provider_choices()
-    if _is_self(user):
-        flash(_("Non puoi cambiare il ruolo del tuo stesso account."), "danger")
-        return redirect(url_for("admin.user", user_id=user.id))
     if form.validate_on_submit():
         try:
             users.set_role(actor(), user, form.role.data, form.provider_id.data)
         except DomainError as error:
             db.session.rollback()
+            if not error.errors:  # a refusal of the whole change, e.g. one's own role
+                flash(error.detail, "danger")
+                return redirect(url_for("admin.user", user_id=user.id))
             apply_domain_error(form, error)
         else:
             db.session.commit()
