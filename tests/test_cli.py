@@ -126,7 +126,7 @@ def test_keys_rotate_adds_a_key_and_old_vouchers_still_verify(app, runner, tmp_p
         service_date=world.voucher.valid_from + timedelta(days=1),
         amount_cents=100,
     )
-    entry, _ = redemption.redeem(SYSTEM, provider, req, "k", day=req.service_date)
+    entry, _ = redemption.redeem(SYSTEM, provider.id, req, "k", day=req.service_date)
     assert entry.public_cents == 100
     # and a new voucher is signed with the new key
     new, _ = world.issue(person=f.make_beneficiary())

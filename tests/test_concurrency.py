@@ -89,7 +89,7 @@ def _redeemer(code, provider_id, amount, key, preload):
         def work():
             req = RedemptionRequest(code, "A1", DAY, amount_cents=amount)
             entry, replayed = redemption.redeem(
-                provider_actor(provider), provider, req, key, day=DAY
+                provider_actor(provider), provider.id, req, key, day=DAY
             )
             return entry.id, replayed
 
@@ -220,7 +220,7 @@ def _spend(app, code, provider_id, amount, reuse=None):
         provider = db.session.get(Provider, provider_id)
         req = RedemptionRequest(code, "A1", DAY - timedelta(days=1), amount_cents=amount)
         return redemption.redeem(
-            provider_actor(provider), provider, req, f"spend-{amount}", day=DAY
+            provider_actor(provider), provider.id, req, f"spend-{amount}", day=DAY
         )
 
     if reuse is not None:

@@ -47,7 +47,7 @@ def test_a_balance_above_the_value_is_refused(app, world):
 
 
 def test_a_duplicate_idempotency_key_of_one_provider_is_refused(app, world):
-    entry, _ = world.redeem(1_000, key="visita-1")
+    entry = db.session.get(LedgerEntry, world.redeem(1_000, key="visita-1")[0].id)
     _refused(lambda: db.session.add(_copy(entry)))
     # another provider may use the same key
     other = f.make_provider()
@@ -61,6 +61,11 @@ def test_a_duplicate_fiscal_code_is_refused(app, world):
 
 def test_a_duplicate_voucher_code_is_refused(app, world):
     _refused(lambda: db.session.add(_copy(world.voucher, pin_hash="0" * 64)))
+
+
+def _redeemed_entry(world) -> LedgerEntry:
+    """A redemption's ledger row, as a mapped object to copy."""
+    return db.session.get(LedgerEntry, world.redeem(1_000)[0].id)
 
 
 def test_a_second_reversal_of_one_redemption_is_refused(app, world):
@@ -81,7 +86,7 @@ def test_a_second_reversal_of_one_redemption_is_refused(app, world):
     ],
 )
 def test_a_ledger_entry_that_does_not_add_up_is_refused(app, world, changes):
-    entry, _ = world.redeem(1_000)
+    entry = _redeemed_entry(world)
     _refused(lambda: db.session.add(_copy(entry, idempotency_key="altro", **changes)))
 
 
@@ -103,7 +108,7 @@ def test_ledger_and_audit_trail_are_append_only(app, world, operation, model):
 def test_foreign_keys_are_enforced(app, world):
     if db.session.get_bind().dialect.name == "sqlite":
         assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
-    entry, _ = world.redeem(1_000)
+    entry = _redeemed_entry(world)
     _refused(lambda: db.session.add(_copy(entry, idempotency_key="x", voucher_id=10**9)))
     _refused(lambda: db.session.add(_copy(world.voucher, code="X", scheme_id=10**9)))
     _refused(sa.update(Beneficiary).values(comune_id=10**9))

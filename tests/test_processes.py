@@ -50,7 +50,7 @@ def _redeem_from_threads(url, instance, code, provider_id, barrier, results):
             barrier.wait(timeout=120)
             try:
                 entry, _ = run_in_transaction(
-                    lambda: redemption.redeem(SYSTEM, provider, request, key)
+                    lambda: redemption.redeem(SYSTEM, provider.id, request, key)
                 )
                 results.put(("ok", entry.id))
             except DomainError as error:
@@ -71,7 +71,7 @@ def _redeem_then_hang(url, instance, code, provider_id, ready):
     with app.app_context():
         provider = db.session.get(Provider, provider_id)
         request = RedemptionRequest(code, "A1", clock.today(), amount_cents=AMOUNT)
-        redemption.redeem(SYSTEM, provider, request, "killed-mid-request")
+        redemption.redeem(SYSTEM, provider.id, request, "killed-mid-request")
         db.session.flush()
         ready.set()
         signal.pause()  # killed here, before the commit
@@ -161,7 +161,7 @@ def test_a_worker_killed_mid_redemption_leaves_no_partial_write(world):
         provider = db.session.get(Provider, data["provider_id"])
         request = RedemptionRequest(data["code"], "A1", clock.today(), amount_cents=AMOUNT)
         entry, replay = run_in_transaction(
-            lambda: redemption.redeem(SYSTEM, provider, request, "killed-mid-request")
+            lambda: redemption.redeem(SYSTEM, provider.id, request, "killed-mid-request")
         )
         assert not replay
     balance, entries, spent, chain_ok = _state(app, data["voucher_id"])

@@ -192,7 +192,7 @@ def _step(base: Base, model: Model, op: tuple, n: int) -> None:
             quantity=value if how == "quantity" else None,
         )
         result, error = _attempt(
-            lambda: redemption.redeem(provider_actor(prov), prov, req, f"op-{n}", day=model.day)
+            lambda: redemption.redeem(provider_actor(prov), prov.id, req, f"op-{n}", day=model.day)
         )
         assert error == expected, (op, error, expected)
         if result:

@@ -554,7 +554,7 @@ def _redeem_over_time(rng, item: _Issued, plan: list[str], actor, number: int, t
             return
         entry, _replay = redemption.redeem(
             actor,
-            item.provider,
+            item.provider.id,
             redemption.RedemptionRequest(
                 voucher=voucher.code,
                 service_code=rng.choice(scheme.service_codes),

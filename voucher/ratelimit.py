@@ -52,8 +52,9 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         with self.engine.begin() as conn:
-            return conn.execute(_INCR, {"key": key, "amount": amount, "now": now,
-                                        "expires_at": now + expiry}).scalar_one()
+            return conn.execute(
+                _INCR, {"key": key, "amount": amount, "now": now, "expires_at": now + expiry}
+            ).scalar_one()
 
     def _row(self, key: str):
         with self.engine.connect() as conn:

@@ -35,13 +35,13 @@ def test_balance_with_code_and_pin(world):
     provider.email, provider.phone = "info@coop.example", "055 123456"
     entry, _ = redemption.redeem(
         SYSTEM,
-        provider,
+        provider.id,
         RedemptionRequest(voucher.code, "A1", clock.today(), quantity=1.5),
         "k1",
     )
     redemption.redeem(
         SYSTEM,
-        provider,
+        provider.id,
         RedemptionRequest(voucher.code, "A2", clock.today(), amount_cents=800),
         "k2",
     )

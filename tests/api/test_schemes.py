@@ -279,7 +279,7 @@ def test_committed_and_redeemed_follow_vouchers_and_ledger(client, as_role):
     request = RedemptionRequest(
         voucher=spent.code, service_code="A1", service_date=clock.today(), amount_cents=4_000
     )
-    redemption.redeem(SYSTEM, provider, request, "key-1")
+    redemption.redeem(SYSTEM, provider.id, request, "key-1")
     vouchers.revoke_voucher(SYSTEM, revoked, "trasferita fuori ambito")
     db.session.commit()
 

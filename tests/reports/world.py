@@ -71,7 +71,7 @@ class Ledger:
             quantity=None if quantity is None else Decimal(quantity),
         )
         entry, _ = redemption.redeem(
-            SYSTEM, provider, req, f"k-{next(_keys)}", day=max(day, voucher.valid_until)
+            SYSTEM, provider.id, req, f"k-{next(_keys)}", day=max(day, voucher.valid_until)
         )
         db.session.commit()
         return self._keep(entry)

@@ -309,12 +309,12 @@ def test_a_retry_spelling_the_code_differently_replays_the_original(app):
     voucher, _pin = issue_voucher(SYSTEM, scheme, f.make_beneficiary())
     day = clock.today()
     first, replay = redeem(
-        SYSTEM, provider, RedemptionRequest(voucher.code, "A1", day, amount_cents=1000), "key-1"
+        SYSTEM, provider.id, RedemptionRequest(voucher.code, "A1", day, amount_cents=1000), "key-1"
     )
     assert not replay
     for spelling in (voucher.code.lower().replace("-", ""), voucher.qr_payload):
         again, replay = redeem(
-            SYSTEM, provider, RedemptionRequest(spelling, "A1", day, amount_cents=1000), "key-1"
+            SYSTEM, provider.id, RedemptionRequest(spelling, "A1", day, amount_cents=1000), "key-1"
         )
         assert replay and again.id == first.id
     assert voucher.balance_cents == voucher.value_cents - 1000
@@ -333,7 +333,7 @@ def test_a_quantity_costing_less_than_a_cent_is_refused(app):
     with pytest.raises(ValidationFailed) as error:
         redeem(
             SYSTEM,
-            provider,
+            provider.id,
             RedemptionRequest(voucher.code, "A1", clock.today(), quantity=Decimal("0.01")),
             "key-0",
         )

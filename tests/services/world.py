@@ -62,7 +62,7 @@ class World:
             quantity=None if quantity is None else Decimal(quantity),
         )
         entry, replayed = redemption.redeem(
-            provider_actor(provider), provider, req, key or f"k-{next(_keys)}", day=day
+            provider_actor(provider), provider.id, req, key or f"k-{next(_keys)}", day=day
         )
         db.session.commit()
         return entry, replayed

@@ -58,7 +58,7 @@ class ProviderWorld:
         """A redemption recorded through the service, as the API would."""
         entry, _replayed = redemption.redeem(
             SYSTEM,
-            provider or self.provider,
+            (provider or self.provider).id,
             redemption.RedemptionRequest(voucher.code, service, clock.today(), **amount),
             f"direct-{voucher.id}-{len(redemption.ledger_for_voucher(voucher))}",
         )

@@ -37,7 +37,7 @@ def make_social_world(**scheme_overrides) -> SocialWorld:
     db.session.commit()
     entry, _replay = redemption.redeem(
         SYSTEM,
-        provider,
+        provider.id,
         redemption.RedemptionRequest(voucher.code, "A1", clock.today(), quantity=Decimal("2")),
         "world-1",
     )

@@ -68,11 +68,14 @@ def test_success_shows_balance_history_providers_and_the_letter(world):
     provider.phone, provider.email = "055 4455", "info@coop.example"
     provider.address = "Via Roma 1, Firenze"
     first, _ = redemption.redeem(
-        SYSTEM, provider, RedemptionRequest(voucher.code, "A1", clock.today(), quantity=1.5), "k1"
+        SYSTEM,
+        provider.id,
+        RedemptionRequest(voucher.code, "A1", clock.today(), quantity=1.5),
+        "k1",
     )
     redemption.redeem(
         SYSTEM,
-        provider,
+        provider.id,
         RedemptionRequest(voucher.code, "A2", clock.today(), amount_cents=800),
         "k2",
     )
@@ -110,7 +113,7 @@ def test_coverage_and_co_payment_are_shown(client, app):
     voucher, pin = world.issue()
     redemption.redeem(
         SYSTEM,
-        world.provider,
+        world.provider.id,
         RedemptionRequest(voucher.code, "A2", clock.today(), amount_cents=1000),
         "k1",
     )

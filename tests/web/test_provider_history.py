@@ -70,7 +70,7 @@ def test_last_months_services_are_not_in_this_months_total(world):
         last_month = None  # in January the voucher was not valid last month
     entry, _ = redemption.redeem(
         SYSTEM,
-        world.provider,
+        world.provider.id,
         redemption.RedemptionRequest(
             world.voucher.code, "A1", last_month or clock.today(), quantity=Decimal("1")
         ),

@@ -80,7 +80,7 @@ def test_dry_run_table_then_confirm_process_and_download(client, scheme, staff):
         "Budget esaurito: Il budget residuo della misura, tolte le righe precedenti del file",
         "consegna a mano",
         "Impegno di questo lotto",
-        "Conferma ed emetti 1 buoni",
+        "Conferma ed emetti 1 buono",
     ):
         assert expected in html, expected
     assert first.fiscal_code in html  # in the table, never in a URL

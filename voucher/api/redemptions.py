@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ..db import run_in_transaction
 from ..errors import NotFound, ValidationFailed
-from ..services import providers, redemption
+from ..services import redemption
 from ..services.redemption import RedemptionRequest
 from .problems import problem
 from .schemas_redemptions import (
@@ -73,7 +73,8 @@ def idempotency_key_required(view):
 @blp.route("/redemptions", methods=["POST"])
 @requires("redemption.create")
 @idempotency_key_required
-@blp.arguments(RedemptionRequestSchema)
+# An instance, not the class: webargs would build a new schema for every request.
+@blp.arguments(RedemptionRequestSchema())
 @blp.response(201, RedemptionSchema)
 @blp.doc(
     security=BEARER_SECURITY,
@@ -106,11 +107,9 @@ def create_redemption(data):
         quantity=data.get("quantity"),
     )
 
-    def work():
-        provider = providers.get_provider(principal.provider_id)
-        return redemption.redeem(principal.actor(), provider, req, g.idempotency_key)
-
-    entry, replayed = run_in_transaction(work)
+    entry, replayed = run_in_transaction(
+        lambda: redemption.redeem(principal.actor(), principal.provider_id, req, g.idempotency_key)
+    )
     return entry, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
 
 

@@ -71,7 +71,7 @@ class RedemptionSchema(Schema):
     """A redemption just recorded (or replayed): the balance right after it."""
 
     id = fields.Integer(required=True)
-    voucher_code = fields.Function(lambda e: e.voucher.code, required=True)
+    voucher_code = fields.String(required=True)
     service_code = fields.String(required=True)
     service_date = fields.Date(required=True)
     quantity = Quantity(allow_none=True)

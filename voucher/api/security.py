@@ -5,7 +5,7 @@ from functools import wraps
 from flask import abort, g, request
 
 from ..permissions import Principal, principal_for_api_key, principal_for_user
-from ..services.providers import resolve_api_key
+from ..services.providers import authenticate_api_key
 from ..services.users import resolve_token
 
 BEARER_SECURITY = [{"bearerAuth": []}]
@@ -19,9 +19,9 @@ def load_principal() -> None:
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 512:
         return
     token = token.strip()
-    api_key = resolve_api_key(token)
-    if api_key is not None:
-        g.principal = principal_for_api_key(api_key)
+    holder = authenticate_api_key(token)
+    if holder is not None:
+        g.principal = principal_for_api_key(holder)
         return
     user = resolve_token(token)
     if user is not None:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,6 +49,11 @@ class Accreditation(db.Model):
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    @classmethod
+    def covering(cls, day):
+        """covers() as an SQL condition; `day` is a date or a bound parameter."""
+        return and_(cls.valid_from <= day, or_(cls.valid_until.is_(None), cls.valid_until >= day))
 
 
 class ApiKey(db.Model):

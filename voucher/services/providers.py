@@ -2,9 +2,10 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -163,8 +164,7 @@ def providers_for_services(service_codes: list[str], day: date) -> list[Provider
         .where(
             Provider.status == "active",
             Accreditation.service_code.in_(service_codes),
-            Accreditation.valid_from <= day,
-            (Accreditation.valid_until.is_(None)) | (Accreditation.valid_until >= day),
+            Accreditation.covering(day),
         )
         .distinct()
         .order_by(Provider.name)
@@ -201,12 +201,29 @@ def revoke_api_key(actor: Actor, api_key: ApiKey) -> None:
     )
 
 
-def resolve_api_key(key: str) -> ApiKey | None:
+@dataclass(frozen=True)
+class KeyHolder:
+    """Who holds a valid API key: enough to authorise a request."""
+
+    id: int
+    provider_id: int
+    prefix: str
+
+
+_VALID_KEY = select(ApiKey.id, ApiKey.provider_id, ApiKey.prefix).where(
+    ApiKey.key_hash == bindparam("digest"), ApiKey.revoked_at.is_(None)
+)
+
+
+def authenticate_api_key(key: str) -> KeyHolder | None:
+    """The holder of a valid (unrevoked) key, or None. One light query: it runs before
+    every provider request."""
     if not key.startswith(API_KEY_PREFIX):
         return None
-    record = db.session.execute(
-        select(ApiKey).where(ApiKey.key_hash == _digest(key))
-    ).scalar_one_or_none()
-    if record is None or record.revoked_at is not None:
-        return None
-    return record
+    row = db.session.connection().execute(_VALID_KEY, {"digest": _digest(key)}).first()
+    return None if row is None else KeyHolder(*row)
+
+
+def resolve_api_key(key: str) -> ApiKey | None:
+    holder = authenticate_api_key(key)
+    return None if holder is None else db.session.get(ApiKey, holder.id)

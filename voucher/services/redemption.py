@@ -8,12 +8,12 @@ reversal per redemption.
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..documents.signing import keyring
@@ -35,10 +35,10 @@ from ..errors import (
     VoucherSuspended,
 )
 from ..extensions import db
-from ..models import LedgerEntry, Provider, Voucher
+from ..models import Accreditation, LedgerEntry, Provider, Scheme, Voucher, scheme_service
+from ..models._base import utcnow
 from . import Actor, audit, clock, codes
 from .money import cost_of, format_euro, public_share
-from .providers import is_accredited
 
 MAX_CENTS = 2**31 - 1
 
@@ -90,15 +90,98 @@ def resolve_voucher_code(ref: str) -> str:
 _MAX_QUANTITY = Decimal(10) ** 8  # ledger_entry.quantity is NUMERIC(10, 2)
 
 
-def _locked(condition):
-    """The voucher row, locked until the transaction ends and read afresh: an object the
-    caller loaded earlier is overwritten, so checks and writes never use a stale balance."""
-    return (
-        select(Voucher).where(condition).with_for_update().execution_options(populate_existing=True)
+@dataclass(frozen=True)
+class Terms:
+    """What the rules need to know to judge one redemption: the voucher, its scheme's terms
+    and the provider's standing for the service on the service date, read in one query."""
+
+    id: int
+    code: str
+    status: str
+    valid_from: date
+    valid_until: date
+    balance_cents: int
+    coverage_percent: int
+    unit: str
+    unit_price_cents: int | None
+    max_redemption_cents: int | None
+    service_in_scheme: bool
+    provider_status: str | None
+    provider_accredited: bool
+
+
+def _terms_query(*, lock: bool):
+    """The voucher (by code) with its scheme's terms and the provider's standing; bound
+    parameters: code, service, service_date, provider. Locked: only the voucher row, until
+    the transaction ends, and read afresh after waiting for the lock."""
+    service = bindparam("service")
+    provider = bindparam("provider")
+    in_scheme = (
+        select(scheme_service.c.service_code)
+        .where(
+            scheme_service.c.scheme_id == Voucher.scheme_id,
+            scheme_service.c.service_code == service,
+        )
+        .exists()
     )
+    accredited = (
+        select(Accreditation.id)
+        .where(
+            Accreditation.provider_id == provider,
+            Accreditation.service_code == service,
+            Accreditation.covering(bindparam("service_date")),
+        )
+        .exists()
+    )
+    status = select(Provider.status).where(Provider.id == provider).scalar_subquery()
+    query = (
+        select(
+            Voucher.id,
+            Voucher.code,
+            Voucher.status,
+            Voucher.valid_from,
+            Voucher.valid_until,
+            Voucher.balance_cents,
+            Voucher.coverage_percent,
+            Scheme.unit,
+            Scheme.unit_price_cents,
+            Scheme.max_redemption_cents,
+            in_scheme.label("service_in_scheme"),
+            status.label("provider_status"),
+            accredited.label("provider_accredited"),
+        )
+        .join(Scheme, Scheme.id == Voucher.scheme_id)
+        .where(Voucher.code == bindparam("code"))
+    )
+    return query.with_for_update(of=Voucher.__table__) if lock else query
 
 
-def check_voucher_usable(voucher: Voucher, day: date) -> None:
+_TERMS = _terms_query(lock=False)
+_LOCKED_TERMS = _terms_query(lock=True)
+
+
+def _read_terms(code: str, provider_id: int, req: RedemptionRequest, *, lock: bool) -> Terms:
+    # Pending changes of this session (a voucher just suspended, say) count: flush them.
+    db.session.flush()
+    row = (
+        db.session.connection()
+        .execute(
+            _LOCKED_TERMS if lock else _TERMS,
+            {
+                "code": code,
+                "service": req.service_code,
+                "service_date": req.service_date,
+                "provider": provider_id,
+            },
+        )
+        .first()
+    )
+    if row is None:
+        raise VoucherNotFound("Nessun buono con questo codice.")
+    return Terms(**row._mapping)
+
+
+def check_voucher_usable(voucher: Voucher | Terms, day: date) -> None:
     """The voucher's own state, in the order a provider at the door needs to hear it."""
     if voucher.status == "revoked":
         raise VoucherRevoked("Il buono è stato revocato.")
@@ -112,16 +195,15 @@ def check_voucher_usable(voucher: Voucher, day: date) -> None:
         raise VoucherExhausted("Il buono non ha più credito.")
 
 
-def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Decimal | None]:
+def price(terms: Terms, req: RedemptionRequest) -> tuple[int, int, int, Decimal | None]:
     """Cost, public share, co-payment and quantity of a service, without writing anything."""
-    scheme = voucher.scheme
     if (req.amount_cents is None) == (req.quantity is None):
         raise ValidationFailed(
             errors={"amount_cents": ["Indicare l'importo oppure la quantità, non entrambi."]}
         )
     quantity = None
     if req.quantity is not None:
-        if scheme.unit == "EUR":
+        if terms.unit == "EUR":
             raise ValidationFailed(
                 errors={"quantity": ["Questa misura è in euro: indicare l'importo."]}
             )
@@ -139,7 +221,7 @@ def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Deci
             raise ValidationFailed(
                 errors={"quantity": ["La quantità è positiva, con al massimo due decimali."]}
             )
-        cost = cost_of(quantity, scheme.unit_price_cents)
+        cost = cost_of(quantity, terms.unit_price_cents)
         if cost > MAX_CENTS:  # the ledger's amounts are 32-bit integers
             raise ValidationFailed(errors={"quantity": ["Quantità troppo grande."]})
         if cost == 0:  # e.g. 0.01 units of a 20-cent unit: nothing to record
@@ -150,40 +232,40 @@ def price(voucher: Voucher, req: RedemptionRequest) -> tuple[int, int, int, Deci
         cost = req.amount_cents
         if cost <= 0:
             raise ValidationFailed(errors={"amount_cents": ["L'importo deve essere positivo."]})
-    public = public_share(cost, voucher.coverage_percent)
+    public = public_share(cost, terms.coverage_percent)
     return cost, public, cost - public, quantity
 
 
 def check_redemption(
-    voucher: Voucher, provider: Provider, req: RedemptionRequest, day: date
+    terms: Terms, req: RedemptionRequest, day: date
 ) -> tuple[int, int, int, Decimal | None]:
     """Every rule a redemption must pass, in the order a provider needs to hear them; then
     its cost, public share, co-payment and quantity. Writes nothing."""
-    check_voucher_usable(voucher, day)
-    if not is_accredited(provider, req.service_code, req.service_date):
+    check_voucher_usable(terms, day)
+    if terms.provider_status != "active" or not terms.provider_accredited:
         raise NotAccredited(
             "Il fornitore non è accreditato per questo servizio alla data indicata"
-            + (" (fornitore sospeso)." if provider.status != "active" else ".")
+            + (" (fornitore sospeso)." if terms.provider_status != "active" else ".")
         )
-    if req.service_code not in voucher.scheme.service_codes:
+    if not terms.service_in_scheme:
         raise ServiceNotInScheme("Il servizio non è tra quelli pagati da questo buono.")
     if req.service_date > day:
         raise ValidationFailed(
             errors={"service_date": ["La data della prestazione non può essere nel futuro."]}
         )
-    if not voucher.valid_from <= req.service_date <= voucher.valid_until:
+    if not terms.valid_from <= req.service_date <= terms.valid_until:
         raise ValidationFailed(
             errors={"service_date": ["La data della prestazione è fuori dalla validità del buono."]}
         )
-    cost, public, copay, quantity = price(voucher, req)
-    limit = voucher.scheme.max_redemption_cents
+    cost, public, copay, quantity = price(terms, req)
+    limit = terms.max_redemption_cents
     if limit is not None and cost > limit:
         raise OverRedemptionLimit(
             f"Il costo supera il limite di {format_euro(limit)} per prestazione."
         )
-    if public > voucher.balance_cents:
+    if public > terms.balance_cents:
         raise InsufficientBalance(
-            f"Credito insufficiente: disponibili {format_euro(voucher.balance_cents)}."
+            f"Credito insufficiente: disponibili {format_euro(terms.balance_cents)}."
         )
     return cost, public, copay, quantity
 
@@ -192,15 +274,11 @@ def check_redemption(
 class Quote:
     """What a redemption would cost and leave on the voucher."""
 
-    voucher: Voucher
     cost_cents: int
     public_cents: int
     copay_cents: int
     quantity: Decimal | None
-
-    @property
-    def balance_after_cents(self) -> int:
-        return self.voucher.balance_cents - self.public_cents
+    balance_after_cents: int
 
 
 def quote_redemption(
@@ -209,80 +287,142 @@ def quote_redemption(
     """The preview a provider confirms: checked exactly as redeem() checks, without locking
     or writing anything (redeem() checks again, under the lock)."""
     day = day or clock.today()
-    code = resolve_voucher_code(req.voucher)
-    voucher = db.session.execute(select(Voucher).where(Voucher.code == code)).scalar_one_or_none()
-    if voucher is None:
-        raise VoucherNotFound("Nessun buono con questo codice.")
-    cost, public, copay, quantity = check_redemption(voucher, provider, req, day)
-    return Quote(voucher, cost, public, copay, quantity)
+    terms = _read_terms(resolve_voucher_code(req.voucher), provider.id, req, lock=False)
+    cost, public, copay, quantity = check_redemption(terms, req, day)
+    return Quote(cost, public, copay, quantity, terms.balance_cents - public)
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """A ledger entry of kind "redemption", as recorded (or found again, for a replay)."""
+
+    id: int
+    voucher_id: int
+    voucher_code: str
+    provider_id: int
+    service_code: str
+    service_date: date
+    quantity: Decimal | None
+    amount_cents: int
+    public_cents: int
+    copay_cents: int
+    balance_after_cents: int
+    idempotency_key: str
+    created_at: datetime
+    kind: str = "redemption"
+
+
+_LEDGER = LedgerEntry.__table__
+# The fields of a Redemption that are columns of its ledger row.
+_LEDGER_VALUES = tuple(f.name for f in fields(Redemption) if f.name not in ("id", "voucher_code"))
+# An earlier redemption with the same key: what a replay answers, and the hash it must match.
+_EARLIER = (
+    select(
+        LedgerEntry.id,
+        Voucher.code.label("voucher_code"),
+        *(_LEDGER.c[name] for name in _LEDGER_VALUES),
+        LedgerEntry.request_hash,
+    )
+    .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
+    .where(
+        LedgerEntry.provider_id == bindparam("provider"),
+        LedgerEntry.idempotency_key == bindparam("key"),
+    )
+)
+_VOUCHERS = Voucher.__table__
 
 
 def redeem(
     actor: Actor,
-    provider: Provider,
+    provider_id: int,
     req: RedemptionRequest,
     idempotency_key: str,
     *,
     day: date | None = None,
-) -> tuple[LedgerEntry, bool]:
-    """Record a service delivered. Returns the ledger entry and whether it is a replay of an
-    earlier request with the same idempotency key."""
+) -> tuple[Redemption, bool]:
+    """Record a service delivered. Returns the redemption and whether it is a replay of an
+    earlier request with the same idempotency key.
+
+    The busiest path of the application, so it speaks SQL without the unit of work: lock
+    and read (one query), the idempotency check, one UPDATE, one INSERT; the audit event
+    is appended at commit."""
     day = day or clock.today()
     code = resolve_voucher_code(req.voucher)
-    voucher = db.session.execute(_locked(Voucher.code == code)).scalar_one_or_none()
-    if voucher is None:
-        raise VoucherNotFound("Nessun buono con questo codice.")
+    terms = _read_terms(code, provider_id, req, lock=True)
 
     fingerprint = req.fingerprint(code)
-    earlier = db.session.execute(
-        select(LedgerEntry).where(
-            LedgerEntry.provider_id == provider.id, LedgerEntry.idempotency_key == idempotency_key
-        )
-    ).scalar_one_or_none()
+    # Statements go straight to the session's connection (the same transaction), past the
+    # ORM's machinery that this path does not use.
+    connection = db.session.connection()
+    earlier = connection.execute(
+        _EARLIER, {"provider": provider_id, "key": idempotency_key}
+    ).first()
     if earlier is not None:
         if earlier.request_hash != fingerprint:
             raise IdempotencyConflict(
                 "Questa chiave di idempotenza è già stata usata per una richiesta diversa."
             )
-        return earlier, True
+        found = dict(earlier._mapping)
+        del found["request_hash"]
+        return Redemption(**found), True
 
-    cost, public, copay, quantity = check_redemption(voucher, provider, req, day)
+    cost, public, copay, quantity = check_redemption(terms, req, day)
 
-    voucher.balance_cents -= public
-    if voucher.balance_cents == 0:
-        voucher.status = "exhausted"
-    entry = LedgerEntry(
-        kind="redemption",
-        voucher_id=voucher.id,
-        provider_id=provider.id,
+    balance = terms.balance_cents - public
+    status = "exhausted" if balance == 0 else terms.status
+    connection.execute(
+        update(_VOUCHERS)
+        .where(_VOUCHERS.c.id == terms.id)
+        .values(balance_cents=balance, status=status)
+    )
+    recorded = Redemption(
+        id=0,
+        voucher_id=terms.id,
+        voucher_code=code,
+        provider_id=provider_id,
         service_code=req.service_code,
         service_date=req.service_date,
         quantity=quantity,
         amount_cents=cost,
         public_cents=public,
         copay_cents=copay,
-        balance_after_cents=voucher.balance_cents,
+        balance_after_cents=balance,
         idempotency_key=idempotency_key,
-        request_hash=fingerprint,
-        user_id=actor.user_id,
-        api_key_id=actor.api_key_id,
+        created_at=utcnow(),
     )
-    entry.voucher = voucher
-    db.session.add(entry)
-    db.session.flush()
+    values = {name: getattr(recorded, name) for name in _LEDGER_VALUES}
+    entry_id = connection.execute(
+        insert(_LEDGER).returning(_LEDGER.c.id),
+        {
+            **values,
+            "request_hash": fingerprint,
+            "user_id": actor.user_id,
+            "api_key_id": actor.api_key_id,
+        },
+    ).scalar_one()
+    recorded = replace(recorded, id=entry_id)
+    _forget_stale_voucher(terms.id)
     audit.record(
         actor,
         "voucher.redeemed",
         "voucher",
-        voucher.code,
-        entry_id=entry.id,
-        provider_id=provider.id,
+        code,
+        entry_id=entry_id,
+        provider_id=provider_id,
         service=req.service_code,
         amount_cents=cost,
         public_cents=public,
-        balance_cents=voucher.balance_cents,
+        balance_cents=balance,
     )
-    return entry, False
+    return recorded, False
+
+
+def _forget_stale_voucher(voucher_id: int) -> None:
+    """A Voucher object this session already holds no longer has the current balance and
+    status: expire them, so that the next read fetches them."""
+    held = db.session.identity_map.get(db.session.identity_key(Voucher, voucher_id))
+    if held is not None:
+        db.session.expire(held, ["balance_cents", "status"])
 
 
 def reverse_redemption(actor: Actor, entry_id: int, reason: str) -> LedgerEntry:
@@ -292,7 +432,12 @@ def reverse_redemption(actor: Actor, entry_id: int, reason: str) -> LedgerEntry:
         raise NotFound("Riscatto non trovato.")
     if original.kind != "redemption":
         raise ValidationFailed(errors={"id": ["Si può stornare solo un riscatto."]})
-    voucher = db.session.execute(_locked(Voucher.id == original.voucher_id)).scalar_one()
+    voucher = db.session.execute(
+        select(Voucher)
+        .where(Voucher.id == original.voucher_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # read afresh once locked
+    ).scalar_one()
     already = db.session.execute(
         select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)
     ).first()

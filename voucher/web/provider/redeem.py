@@ -174,7 +174,7 @@ def confirm():
     who = actor()
 
     def work():
-        return redemption.redeem(who, current_provider(), req, form.key.data)
+        return redemption.redeem(who, current_provider().id, req, form.key.data)
 
     try:
         entry, replayed = run_in_transaction(work)
