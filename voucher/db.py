@@ -1,5 +1,6 @@
 """Database set-up shared by every front door: SQLite pragmas and transaction retries."""
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -31,10 +32,20 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        # The audit chain's links are hashed in SQL (PostgreSQL has sha256() built in).
+        dbapi_connection.create_function(SQLITE_SHA256_HEX, 1, _sha256_hex, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# SQLite's name for the hex SHA-256 of a text's UTF-8 bytes (PostgreSQL has sha256()).
+SQLITE_SHA256_HEX = "voucher_sha256_hex"
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
 def is_retryable(error: DBAPIError) -> bool:

@@ -224,3 +224,35 @@ def test_the_printed_head_hash_reveals_removed_newest_events(app, world, runner)
     report = verify_chain()
     assert report.ok and report.events == last - 1
     assert report.head != kept_outside
+
+
+def test_links_made_by_the_database_match_the_documented_hash(app, world):
+    """The database computes each link (SHA-256 of the canonical JSON, UTF-8): it must be
+    exactly event_hash() of the stored event, also for text beyond ASCII and for several
+    events in one transaction, each linked to the one before."""
+    from voucher.services import audit
+
+    actor = f.make_user("admin")
+    for label in ("Niccolò Città", 'Zoë «virgolette» "doppie" \\ 🙂', "a\nb\tc"):
+        audit.record(
+            users.actor_for(actor),
+            "note.added",
+            "voucher",
+            world.voucher.code,
+            note=label,
+            nested={"z": 1, "a": [label, None, 2.5]},
+        )
+    db.session.commit()
+    rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+    prev = audit.GENESIS
+    for row in rows:
+        fields = {name: getattr(row, name) for name in audit._FIELDS}
+        assert row.prev_hash == prev
+        assert row.hash == audit.event_hash(prev, row.seq, fields)
+        prev = row.hash
+    assert [r.data.get("note") for r in rows[-3:]] == [
+        "Niccolò Città",
+        'Zoë «virgolette» "doppie" \\ 🙂',
+        "a\nb\tc",
+    ]
+    assert verify_chain().ok

@@ -10,9 +10,23 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import (
+    String,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
+from ..db import SQLITE_SHA256_HEX
 from ..extensions import db
 from ..models import AuditEvent
 from . import Actor
@@ -47,9 +61,10 @@ def _normalise_time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def event_hash(prev_hash: str, seq: int, fields: dict) -> str:
+def _canonical_head(fields: dict) -> str:
+    """The canonical JSON of an event up to its last two keys, "prev" and "seq" (sorted
+    keys put them last): what the hash covers besides the link to the chain."""
     body = {
-        "seq": seq,
         "at": _normalise_time(fields["at"]),
         "actor_type": fields["actor_type"],
         "actor_id": fields["actor_id"],
@@ -58,10 +73,70 @@ def event_hash(prev_hash: str, seq: int, fields: dict) -> str:
         "object_type": fields["object_type"],
         "object_id": fields["object_id"],
         "data": fields["data"],
-        "prev": prev_hash,
     }
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical[:-1] + ","
+
+
+def _canonical_tail(prev_hash: str, seq: int) -> str:
+    return f'"prev":"{prev_hash}","seq":{seq}}}'
+
+
+def event_hash(prev_hash: str, seq: int, fields: dict) -> str:
+    """SHA-256 of the event's canonical JSON (sorted keys, no spaces, UTF-8), which holds
+    the previous event's hash and the event's sequence number."""
+    canonical = _canonical_head(fields) + _canonical_tail(prev_hash, seq)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class sha256_hex(FunctionElement):  # noqa: N801 - an SQL function, named like one
+    """Hex SHA-256 of a text's UTF-8 bytes, in SQL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(sha256_hex, "postgresql")
+def _sha256_hex_postgresql(element, compiler, **kw):
+    return f"encode(sha256(convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')), 'hex')"
+
+
+@compiles(sha256_hex, "sqlite")
+def _sha256_hex_sqlite(element, compiler, **kw):
+    return f"{SQLITE_SHA256_HEX}({compiler.process(element.clauses, **kw)})"
+
+
+def _append_statement():
+    """INSERT one event, linked to the newest one in the same statement: its seq and hash
+    are computed by the database from the head of the chain, so nothing happens in Python
+    between reading the head and writing the link (the chain's lock is held meanwhile)."""
+    table = AuditEvent.__table__
+    head = select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1).subquery("head")
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    seq = func.coalesce(head.c.seq, 0) + 1
+    prev = func.coalesce(head.c.hash, GENESIS)
+    tail = literal('"prev":"') + prev + literal('","seq":') + cast(seq, String) + literal("}")
+    fixed = (
+        "at",
+        "actor_type",
+        "actor_id",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "data",
+    )
+    query = select(
+        *(bindparam(name, type_=table.c[name].type) for name in fixed),
+        seq,
+        prev,
+        sha256_hex(bindparam("canonical_head", type_=String()) + tail),
+    ).select_from(anchor.outerjoin(head, true()))
+    return insert(table).from_select([*fixed, "seq", "prev_hash", "hash"], query)
+
+
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:id)")
+_APPEND = _append_statement()
 
 
 def _append_pending(session: Session) -> None:
@@ -70,17 +145,14 @@ def _append_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK_ID})
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    for fields in pending:
-        seq += 1
-        digest = event_hash(prev, seq, fields)
-        session.add(AuditEvent(seq=seq, prev_hash=prev, hash=digest, **fields))
-        prev = digest
+    # Everything but the link is prepared before the lock is taken: the lock serialises
+    # every writing transaction from here to its commit, so the shorter the better.
+    rows = [{**fields, "canonical_head": _canonical_head(fields)} for fields in pending]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_CHAIN, {"id": _CHAIN_LOCK_ID})
+    for row in rows:  # one at a time: each links to the one before
+        connection.execute(_APPEND, row)
 
 
 def _mark_savepoint(session: Session, transaction) -> None:
