@@ -30,7 +30,12 @@ class Config:
     """Production defaults; the environment overrides them."""
 
     TESTING = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No ping before each checkout (a round trip on every request): a connection the
+    # server dropped (a restart, a failover) fails its request with 503 and Retry-After,
+    # and SQLAlchemy then replaces every pooled connection at once. Nothing half-written
+    # can come of it: the transaction never committed, and a retried redemption carries
+    # the same Idempotency-Key. Connections are also renewed every half hour.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "pool_recycle": 1800}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "voucher_session"
