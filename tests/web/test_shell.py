@@ -138,6 +138,16 @@ def test_signed_in_pages_are_not_cached(client, app):
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
 
+def test_static_files_stay_cacheable_when_signed_in(client, app):
+    """Staff pages would otherwise download Bootstrap Italia's CSS, scripts and fonts anew
+    on every page."""
+    f.login(client, f.make_user("social_worker"))
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    response.close()
+
+
 def test_404_page_in_italian(client):
     response = client.get("/non-esiste")
     html = response.get_data(as_text=True)

@@ -39,7 +39,9 @@ def init_app(app: Flask) -> None:
             headers.setdefault("Content-Security-Policy", CSP)
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
+        if request.endpoint == "static":
+            pass  # stylesheets, scripts and fonts are the same for everyone: cached
+        elif getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
             headers["Cache-Control"] = "no-store"
         elif request.path.startswith("/api/") and (
             "Authorization" in request.headers or request.method != "GET"
