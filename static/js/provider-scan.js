@@ -18,11 +18,23 @@
   var stopButton = document.getElementById("camera-stop");
   var video = document.getElementById("camera-preview");
   var photo = document.getElementById("qr-photo");
-  // Larger photos are scaled down: phone pictures of 12 megapixels decode slowly and no better.
-  var MAX_SIDE = 1600;
-  var reader = new window.ZXingBrowser.BrowserQRCodeReader();
+  var ZXing = window.ZXingBrowser;
+  var reader = new ZXing.BrowserQRCodeReader();
+  // Keys of the library's DecodeHintType, which the browser bundle does not export.
+  var PURE_BARCODE = 1;
+  var TRY_HARDER = 3;
+  // Scans more rows of the picture: for photos, and camera frames read from another side.
+  var thoroughReader = new ZXing.BrowserQRCodeReader(new Map([[TRY_HARDER, true]]));
+  // The whole picture taken as the symbol: a screenshot or a scan of the letter.
+  var pureReader = new ZXing.BrowserQRCodeReader(new Map([[PURE_BARCODE, true]]));
+  // A photo is read with its longer side at SMALL pixels (phone pictures of 12 megapixels
+  // decode slowly at full size), then at LARGE for a QR code that is small in the picture.
+  var SMALL = 1280;
+  var LARGE = 2560;
   var scanning = null;
   var sent = false;
+  var cameraTurn = 0; // the side from which the camera's last frame was read again
+  var photoRound = 0; // the newest photo chosen: the reading of an older one is dropped
 
   function say(key) {
     status.textContent = section.getAttribute("data-msg-" + key) || "";
@@ -46,6 +58,17 @@
     }
   }
 
+  /* The library reads each camera frame upright only; a symbol that misleads that scan (see
+     photoPasses) would never be read while the phone is held still, so every frame it
+     misses is also read from another side, in turn. */
+  function readFrameTurned() {
+    cameraTurn = (cameraTurn % 3) + 1;
+    if (!video.videoWidth) {
+      return null;
+    }
+    return decodePass({ reader: thoroughReader, side: SMALL, turn: cameraTurn }, video);
+  }
+
   function stopCamera() {
     if (scanning) {
       scanning.stop();
@@ -64,10 +87,11 @@
         { audio: false, video: { facingMode: { ideal: "environment" } } },
         video,
         function (result, _error, controls) {
-          if (result) {
+          var text = result ? result.getText() : readFrameTurned();
+          if (text) {
             controls.stop();
             scanning = null;
-            submitCode(result.getText());
+            submitCode(text);
           }
         }
       )
@@ -84,33 +108,104 @@
       });
   }
 
-  function canvasFor(image) {
-    var scale = Math.min(1, MAX_SIDE / Math.max(image.width, image.height));
+  // The picture's own size: a photo's or a camera frame's.
+  function sizeOf(source) {
+    return source.videoWidth
+      ? { width: source.videoWidth, height: source.videoHeight }
+      : { width: source.naturalWidth, height: source.naturalHeight };
+  }
+
+  // A canvas with the picture scaled to `side` at most and turned by `turn` quarter turns.
+  function canvasFor(source, side, turn) {
+    var size = sizeOf(source);
+    var scale = Math.min(1, side / Math.max(size.width, size.height));
+    var width = Math.max(1, Math.round(size.width * scale));
+    var height = Math.max(1, Math.round(size.height * scale));
+    var sideways = turn % 2 === 1;
     var canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(image.width * scale));
-    canvas.height = Math.max(1, Math.round(image.height * scale));
+    canvas.width = sideways ? height : width;
+    canvas.height = sideways ? width : height;
     var context = canvas.getContext("2d", { willReadFrequently: true });
     context.fillStyle = "#fff"; // transparent PNGs: light background, dark modules
     context.fillRect(0, 0, canvas.width, canvas.height);
-    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    context.translate(canvas.width / 2, canvas.height / 2);
+    context.rotate((turn * Math.PI) / 2);
+    context.drawImage(source, -width / 2, -height / 2, width, height);
     return canvas;
   }
 
+  /* The ways a photo is tried, cheapest first. The library scans the picture row by row and
+     can take a finder-like run of modules inside the data for a corner mark, then fail on
+     a perfectly sharp symbol; which symbols it misses depends on the data and on the
+     pixels per module. Scanning the same picture from another side avoids that, and an
+     upright screenshot or scan is also read as a pure symbol, without looking for the corner
+     marks at all. */
+  function photoPasses(image) {
+    var passes = [
+      { reader: thoroughReader, side: SMALL, turn: 0 },
+      { reader: pureReader, side: SMALL, turn: 0 },
+      { reader: thoroughReader, side: SMALL, turn: 2 },
+      { reader: thoroughReader, side: SMALL, turn: 1 },
+      { reader: thoroughReader, side: SMALL, turn: 3 },
+    ];
+    var size = sizeOf(image);
+    if (Math.max(size.width, size.height) > SMALL) {
+      passes.push(
+        { reader: thoroughReader, side: LARGE, turn: 0 },
+        { reader: thoroughReader, side: LARGE, turn: 2 }
+      );
+    }
+    return passes;
+  }
+
+  function decodePass(pass, source) {
+    try {
+      return pass.reader.decodeFromCanvas(canvasFor(source, pass.side, pass.turn)).getText();
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof ReferenceError) {
+        say("no-code");
+        throw error; // a fault of this script, not an unreadable photo: let it show
+      }
+      return null; // not found, or not readable this way
+    }
+  }
+
+  // One pass per task, so the page stays responsive and a newer photo takes over.
+  function decodePhoto(image, round) {
+    var passes = photoPasses(image);
+    function next(index) {
+      if (round !== photoRound) {
+        return;
+      }
+      if (index >= passes.length) {
+        say("no-code");
+        return;
+      }
+      var text = decodePass(passes[index], image);
+      if (text) {
+        submitCode(text);
+      } else {
+        window.setTimeout(next, 0, index + 1);
+      }
+    }
+    next(0);
+  }
+
   function readPhoto(file) {
+    photoRound += 1;
+    var round = photoRound;
     say("reading");
     var url = URL.createObjectURL(file);
     var image = new Image();
     image.onload = function () {
       URL.revokeObjectURL(url);
-      try {
-        submitCode(reader.decodeFromCanvas(canvasFor(image)).getText());
-      } catch (_error) {
-        say("no-code");
-      }
+      decodePhoto(image, round);
     };
     image.onerror = function () {
       URL.revokeObjectURL(url);
-      say("no-code");
+      if (round === photoRound) {
+        say("no-code");
+      }
     };
     image.src = url;
   }
@@ -136,6 +231,7 @@
   photo.addEventListener("change", function () {
     if (photo.files && photo.files[0]) {
       readPhoto(photo.files[0]);
+      photo.value = ""; // so that choosing the same photo again is read again
     }
   });
 

@@ -7,21 +7,22 @@ rest of the suite.
 """
 
 import os
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories as f
 from tests.browser.support import (  # noqa: F401 - also imported from here by test modules
     CHROMIUM,
     FIRST_NAME,
     LAST_NAME,
+    PHONE,
     axe_violations,
     console_error,
     launch,
+    open_tab,
+    serve,
     sign_in,
 )
 from tests.conftest import make_app
@@ -38,6 +39,8 @@ class LiveWorld:
     pin: str  # its PIN, for the beneficiary's self-service pages
     eur_code: str  # a voucher of a scheme in euro, 75% covered
     eur_payload: str
+    social_worker: str  # a social worker's username
+    hours_scheme: str  # the name of the scheme by the hour, open to everyone
 
 
 def _seed() -> dict:
@@ -58,8 +61,11 @@ def _seed() -> dict:
     eur_voucher, _pin = vouchers.issue_voucher(SYSTEM, euros, person)
     db.session.commit()
     operator = f.make_user("provider", provider=provider)
+    worker = f.make_user("social_worker")
     return {
         "operator": operator.username,
+        "social_worker": worker.username,
+        "hours_scheme": hours.name,
         "code": voucher.code,
         "payload": voucher.qr_payload,
         "pin": pin,
@@ -70,8 +76,8 @@ def _seed() -> dict:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory):
-    """The application on a free port of 127.0.0.1, with an ente, two vouchers and a
-    provider operator (password factories.PASSWORD)."""
+    """The application on a free port of 127.0.0.1, with an ente, two vouchers, a provider
+    operator and a social worker (password factories.PASSWORD)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     instance = tmp_path_factory.mktemp("instance-browser")
@@ -79,16 +85,8 @@ def live(tmp_path_factory):
     with app.app_context():
         seeded = _seed()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveWorld(url=f"http://127.0.0.1:{server.server_port}", **seeded)
-    finally:
-        server.shutdown()
-        thread.join(5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as url:
+        yield LiveWorld(url=url, **seeded)
 
 
 @pytest.fixture(scope="session")
@@ -110,14 +108,6 @@ def browser(playwright):
 def page(browser, live):
     """A fresh browser context (no cookies) with a phone-sized window; console errors (a CSP
     violation, a script error) are collected in `page.errors`."""
-    context = browser.new_context(
-        base_url=live.url, viewport={"width": 412, "height": 915}, locale="it-IT"
-    )
-    # Generous: CI runs the suite on every core, and a decode plus a post can wait its turn.
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    tab.errors = []
-    tab.on("console", lambda message: console_error(tab, message))
-    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    tab = open_tab(browser, live.url, PHONE)
     yield tab
-    context.close()
+    tab.context.close()
