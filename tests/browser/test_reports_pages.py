@@ -1,17 +1,20 @@
 """The finance office in a real browser: the dashboard's charts are drawn from the JSON data
 island under the Content-Security-Policy (no violation, no script error), their figures are
-those of the tables, and a statement is approved through the confirmation dialog; no serious
-accessibility issue on the reports pages."""
+those of the tables, a statement is approved through the confirmation dialog, and the admin
+downloads every report (CSV, XLSX, PDF, SIUSS XML), each recorded in the audit trail; no
+serious accessibility issue on the reports pages."""
 
+import csv
+import io
 import os
-import threading
 from datetime import date
 
 import pytest
-from werkzeug.serving import make_server
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests import factories as f
-from tests.browser.support import CHROMIUM, axe_violations, console_error, sign_in
+from tests.browser.support import CHROMIUM, DESKTOP, axe_violations, open_tab, serve, sign_in
 from tests.conftest import make_app
 from tests.reports.world import Ledger, issue, make_provider, make_scheme
 from voucher.extensions import db
@@ -48,32 +51,17 @@ def reports_live(tmp_path_factory):
     with app.app_context():
         seeded = _seed()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", **seeded}
-    finally:
-        server.shutdown()
-        thread.join(5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as url:
+        yield {"url": url, **seeded}
 
 
 @pytest.fixture
 def tab(browser, reports_live):
     """A desktop-sized tab that collects console errors (a CSP violation is one)."""
-    context = browser.new_context(
-        base_url=reports_live["url"], viewport={"width": 1280, "height": 900}, locale="it-IT"
-    )
-    context.set_default_timeout(30_000)  # a loaded CI machine: see conftest.page
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda message: console_error(page, message))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = open_tab(browser, reports_live["url"], DESKTOP)
     sign_in(page, reports_live["admin"])
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_dashboard_charts_draw_under_the_csp(tab):
@@ -155,4 +143,80 @@ def test_approve_a_statement_through_the_confirmation(tab, reports_live):
     tab.click("form button:has-text('Registra il pagamento')")
     tab.wait_for_selector("text=Pagamento registrato.")
     assert tab.inner_text("#statement-status") == "Pagato"
+    assert tab.errors == []
+
+
+# The column that each report's files share with its page (tests/web/test_reports_downloads.py
+# checks every figure; here, that each link gives the file it names).
+REPORT_COLUMNS = {
+    "FSC — obiettivi di servizio sociali": "Erogato (quota pubblica)",
+    "Fondi per misura": "Rendicontato",
+    "Fondo Povertà": "Rendicontato",
+}
+
+
+def download(tab, link):
+    """Click a download link as a person would; the file's name and bytes."""
+    with tab.expect_download() as started:
+        link.click()
+    return started.value.suggested_filename, started.value.path().read_bytes()
+
+
+def check_files(tab, column: str) -> None:
+    """Download the page's CSV, XLSX and PDF: each is a real file of its kind, with the
+    report's columns."""
+    links = tab.locator(".app-downloads a")
+    assert links.count() == 3
+    for index, fmt in enumerate(("csv", "xlsx", "pdf")):
+        name, data = download(tab, links.nth(index))
+        assert name.endswith(f".{fmt}"), name
+        if fmt == "csv":
+            header = next(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+            assert column in header, header
+        elif fmt == "xlsx":
+            assert data.startswith(b"PK\x03\x04")
+            sheet = load_workbook(io.BytesIO(data), read_only=True).active
+            cells = {c for row in sheet.iter_rows(values_only=True) for c in row if c}
+            assert column in cells
+        else:
+            assert data.startswith(b"%PDF-")
+            assert len(PdfReader(io.BytesIO(data)).pages) >= 1
+
+
+def test_the_admin_downloads_the_reports(tab, reports_live):
+    admin_name = reports_live["admin"]
+    for title, column in REPORT_COLUMNS.items():
+        tab.goto("/rendiconti/")
+        tab.click(f"h3.card-title a:has-text('{title}')")
+        tab.fill("#year", str(LAST.year))
+        tab.click("form.app-period button:has-text('Mostra')")
+        tab.wait_for_url(f"**year={LAST.year}")
+        check_files(tab, column)
+
+    # A provider's monthly statement, chosen from the form.
+    tab.goto("/rendiconti/fornitori")
+    tab.select_option("#provider", value=str(reports_live["provider_id"]))
+    tab.fill("#month", str(LAST))
+    tab.click("button:has-text('Apri')")
+    tab.wait_for_url(f"**/rendiconti/fornitori/{reports_live['provider_id']}?month={LAST}")
+    check_files(tab, "Quota pubblica")
+
+    # The month's SIUSS flow for INPS, as one XML file.
+    tab.goto(f"/rendiconti/siuss/flussi?month={LAST}")
+    name, data = download(tab, tab.locator("a:has-text('Scarica il flusso del mese')"))
+    assert name.endswith(".xml")
+    assert data.startswith(b"<?xml") and b"<" in data[40:]
+
+    # Every download is in the audit trail, with what was downloaded (never personal data).
+    tab.goto("/rendiconti/registro")
+    tab.select_option("#azione", label="report.downloaded")
+    tab.click("form.app-filters button[type=submit]")
+    tab.wait_for_url("**azione=report.downloaded**")
+    objects = tab.locator("#events-table tbody td:nth-child(5)").all_inner_texts()
+    assert sorted(objects) == sorted(
+        [f"report {name}" for name in ("fsc", "funds", "fondo-poverta", "statement")] * 3
+        + ["report siuss"]
+    )
+    assert admin_name in tab.inner_text("#events-table tbody tr:first-child")
+    assert axe_violations(tab) == []
     assert tab.errors == []
