@@ -9,7 +9,9 @@ VENV="$ROOT/.venv"
 ensure_venv() {
     if [ ! -x "$VENV/bin/python" ]; then
         echo "==> python3 -m venv .venv"
-        "${PYTHON:-python3}" -m venv "$VENV" || return 1
+        # --upgrade-deps: the newest pip and setuptools, not the (older, advised-against)
+        # ones the interpreter ships with.
+        "${PYTHON:-python3}" -m venv --upgrade-deps "$VENV" || return 1
     fi
     local stamp="$VENV/.voucher-install-stamp" wanted
     wanted="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
