@@ -160,22 +160,25 @@ _TERMS = _terms_query(lock=False)
 _LOCKED_TERMS = _terms_query(lock=True)
 
 
-def _read_terms(code: str, provider_id: int, req: RedemptionRequest, *, lock: bool) -> Terms:
-    # Pending changes of this session (a voucher just suspended, say) count: flush them.
+def _session_connection():
+    """The session's connection, with this session's pending changes (a voucher just
+    suspended, say) flushed to it, so that they count."""
     db.session.flush()
-    row = (
-        db.session.connection()
-        .execute(
-            _LOCKED_TERMS if lock else _TERMS,
-            {
-                "code": code,
-                "service": req.service_code,
-                "service_date": req.service_date,
-                "provider": provider_id,
-            },
-        )
-        .first()
-    )
+    return db.session.connection()
+
+
+def _read_terms(
+    connection, code: str, provider_id: int, req: RedemptionRequest, *, lock: bool
+) -> Terms:
+    row = connection.execute(
+        _LOCKED_TERMS if lock else _TERMS,
+        {
+            "code": code,
+            "service": req.service_code,
+            "service_date": req.service_date,
+            "provider": provider_id,
+        },
+    ).first()
     if row is None:
         raise VoucherNotFound("Nessun buono con questo codice.")
     return Terms(**row._mapping)
@@ -287,7 +290,8 @@ def quote_redemption(
     """The preview a provider confirms: checked exactly as redeem() checks, without locking
     or writing anything (redeem() checks again, under the lock)."""
     day = day or clock.today()
-    terms = _read_terms(resolve_voucher_code(req.voucher), provider.id, req, lock=False)
+    code = resolve_voucher_code(req.voucher)
+    terms = _read_terms(_session_connection(), code, provider.id, req, lock=False)
     cost, public, copay, quantity = check_redemption(terms, req, day)
     return Quote(cost, public, copay, quantity, terms.balance_cents - public)
 
@@ -330,6 +334,39 @@ _EARLIER = (
     )
 )
 _VOUCHERS = Voucher.__table__
+# The ledger row's columns, as written by a redemption: its fields, then the request's.
+_WRITTEN = (*_LEDGER_VALUES, "request_hash", "user_id", "api_key_id")
+# Debit the voucher: its new balance and status (exhausted at zero).
+_DEBIT = (
+    update(_VOUCHERS)
+    .where(_VOUCHERS.c.id == bindparam("debit_voucher"))
+    .values(balance_cents=bindparam("debit_balance"), status=bindparam("debit_status"))
+)
+_INSERT_ENTRY = insert(_LEDGER).returning(_LEDGER.c.id)
+
+
+def _debit_and_insert_statement():
+    """PostgreSQL: the debit and the ledger row in one statement (one round trip while the
+    voucher is locked), the row inserted only if the voucher row was updated."""
+    debited = _DEBIT.returning(_VOUCHERS.c.id).cte("debited")
+    values = select(
+        *(bindparam(name, type_=_LEDGER.c[name].type) for name in _WRITTEN if name != "voucher_id"),
+        debited.c.id,
+    ).select_from(debited)
+    columns = [name for name in _WRITTEN if name != "voucher_id"] + ["voucher_id"]
+    return insert(_LEDGER).from_select(columns, values).returning(_LEDGER.c.id)
+
+
+_DEBIT_AND_INSERT = _debit_and_insert_statement()
+
+
+def _debit_and_insert(connection, balance: int, status: str, row: dict) -> int:
+    """Lower the locked voucher's balance and write its ledger row; the row's id."""
+    debit = {"debit_voucher": row["voucher_id"], "debit_balance": balance, "debit_status": status}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_DEBIT_AND_INSERT, {**row, **debit}).scalar_one()
+    connection.execute(_DEBIT, debit)
+    return connection.execute(_INSERT_ENTRY, row).scalar_one()
 
 
 def redeem(
@@ -344,16 +381,16 @@ def redeem(
     earlier request with the same idempotency key.
 
     The busiest path of the application, so it speaks SQL without the unit of work: lock
-    and read (one query), the idempotency check, one UPDATE, one INSERT; the audit event
-    is appended at commit."""
+    and read (one query), the idempotency check, then the debit and the ledger row (one
+    statement on PostgreSQL); the audit event is appended at commit."""
     day = day or clock.today()
     code = resolve_voucher_code(req.voucher)
-    terms = _read_terms(code, provider_id, req, lock=True)
-
-    fingerprint = req.fingerprint(code)
     # Statements go straight to the session's connection (the same transaction), past the
     # ORM's machinery that this path does not use.
-    connection = db.session.connection()
+    connection = _session_connection()
+    terms = _read_terms(connection, code, provider_id, req, lock=True)
+
+    fingerprint = req.fingerprint(code)
     earlier = connection.execute(
         _EARLIER, {"provider": provider_id, "key": idempotency_key}
     ).first()
@@ -370,11 +407,6 @@ def redeem(
 
     balance = terms.balance_cents - public
     status = "exhausted" if balance == 0 else terms.status
-    connection.execute(
-        update(_VOUCHERS)
-        .where(_VOUCHERS.c.id == terms.id)
-        .values(balance_cents=balance, status=status)
-    )
     recorded = Redemption(
         id=0,
         voucher_id=terms.id,
@@ -390,16 +422,9 @@ def redeem(
         idempotency_key=idempotency_key,
         created_at=utcnow(),
     )
-    values = {name: getattr(recorded, name) for name in _LEDGER_VALUES}
-    entry_id = connection.execute(
-        insert(_LEDGER).returning(_LEDGER.c.id),
-        {
-            **values,
-            "request_hash": fingerprint,
-            "user_id": actor.user_id,
-            "api_key_id": actor.api_key_id,
-        },
-    ).scalar_one()
+    row = {name: getattr(recorded, name) for name in _LEDGER_VALUES}
+    row.update(request_hash=fingerprint, user_id=actor.user_id, api_key_id=actor.api_key_id)
+    entry_id = _debit_and_insert(connection, balance, status, row)
     recorded = replace(recorded, id=entry_id)
     _forget_stale_voucher(terms.id)
     audit.record(
