@@ -66,6 +66,7 @@ InvalidCodeOrPin = _error(
     "InvalidCodeOrPin", "invalid_code_or_pin", _l("Codice o PIN non corretti")
 )
 Locked = _error("Locked", "locked", _l("Troppi tentativi: riprova più tardi"))
+Unauthorized = _error("Unauthorized", "unauthorized", _l("Autenticazione richiesta"))
 InvalidCredentials = _error(
     "InvalidCredentials", "invalid_credentials", _l("Nome utente o password non corretti")
 )

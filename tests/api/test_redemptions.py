@@ -5,6 +5,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,14 +14,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from tests import factories as f
 from tests.api.voucher_world import api_key_headers, assert_problem, bearer, make_world
 from tests.conftest import make_app
 from voucher.documents.signing import keyring, voucher_claims
 from voucher.extensions import db
-from voucher.models import LedgerEntry, Voucher
+from voucher.models import ApiKey, LedgerEntry, Voucher
 from voucher.services import SYSTEM, clock, providers, vouchers
 
 _keys = itertools.count(1)
@@ -97,6 +98,53 @@ def test_redeem_with_a_provider_api_key(world):
     response = redeem(world, voucher, headers=api_key_headers(world.provider))
     assert response.status_code == 201
     assert response.get_json()["provider_id"] == world.provider.id
+
+
+def revoke_elsewhere(headers: dict) -> None:
+    """Revoke the key in the database only, as another server process would: this one
+    still trusts it for a few seconds."""
+    digest = providers._digest(headers["Authorization"].removeprefix("Bearer "))
+    db.session.execute(
+        update(ApiKey).where(ApiKey.key_hash == digest).values(revoked_at=func.now())
+    )
+    db.session.commit()
+
+
+def test_a_key_revoked_elsewhere_moves_no_more_money(world):
+    voucher, _pin = world.issue()
+    headers = api_key_headers(world.provider)
+    assert redeem(world, voucher, headers=headers).status_code == 201
+    revoke_elsewhere(headers)
+    # Still trusted by this process for reading...
+    assert world.client.get("/api/v1/revocations", headers=headers).status_code == 200
+    # ...but a redemption checks the key in its own transaction.
+    before = ledger_count()
+    assert_problem(redeem(world, voucher, headers=headers), 401, "unauthorized")
+    assert ledger_count() == before
+    assert balance_of(voucher.code) == 50_000 - 1000
+
+
+def test_a_key_revoked_elsewhere_stops_working_once_no_longer_trusted(world, monkeypatch):
+    headers = api_key_headers(world.provider)
+    assert world.client.get("/api/v1/revocations", headers=headers).status_code == 200
+    revoke_elsewhere(headers)
+    later = time.monotonic() + providers.KEY_TRUSTED_SECONDS + 1
+    monkeypatch.setattr(providers.time, "monotonic", lambda: later)
+    assert_problem(world.client.get("/api/v1/revocations", headers=headers), 401, "unauthorized")
+
+
+def test_a_trusted_key_is_not_looked_up_again(world):
+    headers = api_key_headers(world.provider)
+    statements = []
+    engine = db.engine
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - the statement text
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(3):
+            world.client.get("/api/v1/revocations", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sum("api_key" in statement for statement in statements) == 1
 
 
 def test_redeem_by_qr_payload_checks_the_signature(world):

@@ -34,6 +34,7 @@ STATUS_BY_CODE = {
     "invalid_code_or_pin": 401,
     "locked": 429,
     "invalid_credentials": 401,
+    "unauthorized": 401,
 }
 
 # Codes for plain HTTP errors.

@@ -2,9 +2,11 @@
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask import current_app
 from sqlalchemy import bindparam, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -14,6 +16,11 @@ from . import Actor, audit
 from .identifiers import normalise_vat
 
 API_KEY_PREFIX = "vk_"
+# How long each process trusts a key it has checked, without asking the database again.
+# Revoking a key stops its redemptions at once (they check the key again in their own
+# transaction) and everything else within this many seconds on every server process.
+KEY_TRUSTED_SECONDS = 10
+_MAX_TRUSTED_KEYS = 10_000
 
 
 def _accreditation(item: dict, index: int) -> Accreditation:
@@ -195,6 +202,7 @@ def create_api_key(actor: Actor, provider: Provider, label: str | None = None) -
 
 def revoke_api_key(actor: Actor, api_key: ApiKey) -> None:
     api_key.revoked_at = datetime.now(UTC)
+    _trusted_keys().pop(api_key.key_hash, None)
     db.session.flush()
     audit.record(
         actor, "provider.api_key_revoked", "provider", api_key.provider_id, key_id=api_key.id
@@ -215,13 +223,32 @@ _VALID_KEY = select(ApiKey.id, ApiKey.provider_id, ApiKey.prefix).where(
 )
 
 
+def _trusted_keys() -> dict[str, tuple[float, KeyHolder]]:
+    """This process's valid keys, by digest: until when each is trusted, and its holder."""
+    return current_app.extensions.setdefault("voucher.trusted_api_keys", {})
+
+
 def authenticate_api_key(key: str) -> KeyHolder | None:
-    """The holder of a valid (unrevoked) key, or None. One light query: it runs before
-    every provider request."""
+    """The holder of a valid (unrevoked) key, or None. It runs before every provider
+    request, so a valid key is trusted for KEY_TRUSTED_SECONDS before it is looked up
+    again; an unknown or revoked key is looked up every time."""
     if not key.startswith(API_KEY_PREFIX):
         return None
-    row = db.session.connection().execute(_VALID_KEY, {"digest": _digest(key)}).first()
-    return None if row is None else KeyHolder(*row)
+    digest = _digest(key)
+    trusted = _trusted_keys()
+    now = time.monotonic()
+    known = trusted.get(digest)
+    if known is not None and known[0] > now:
+        return known[1]
+    row = db.session.connection().execute(_VALID_KEY, {"digest": digest}).first()
+    if row is None:
+        trusted.pop(digest, None)
+        return None
+    if len(trusted) >= _MAX_TRUSTED_KEYS:
+        trusted.clear()
+    holder = KeyHolder(*row)
+    trusted[digest] = (now + KEY_TRUSTED_SECONDS, holder)
+    return holder
 
 
 def resolve_api_key(key: str) -> ApiKey | None:

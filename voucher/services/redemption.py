@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import jwt
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..documents.signing import keyring
@@ -26,6 +26,7 @@ from ..errors import (
     NotFound,
     OverRedemptionLimit,
     ServiceNotInScheme,
+    Unauthorized,
     ValidationFailed,
     VoucherExhausted,
     VoucherExpired,
@@ -35,7 +36,15 @@ from ..errors import (
     VoucherSuspended,
 )
 from ..extensions import db
-from ..models import Accreditation, LedgerEntry, Provider, Scheme, Voucher, scheme_service
+from ..models import (
+    Accreditation,
+    ApiKey,
+    LedgerEntry,
+    Provider,
+    Scheme,
+    Voucher,
+    scheme_service,
+)
 from ..models._base import utcnow
 from . import Actor, audit, clock, codes
 from .money import cost_of, format_euro, public_share
@@ -108,11 +117,13 @@ class Terms:
     service_in_scheme: bool
     provider_status: str | None
     provider_accredited: bool
+    key_valid: bool  # the API key the request came with is not revoked (true without one)
 
 
 def _terms_query(*, lock: bool):
-    """The voucher (by code) with its scheme's terms and the provider's standing; bound
-    parameters: code, service, service_date, provider. Locked: only the voucher row, until
+    """The voucher (by code) with its scheme's terms, the provider's standing and whether
+    the API key is still valid; bound parameters: code, service, service_date, provider,
+    api_key (None without one). Locked: only the voucher row, until
     the transaction ends, and read afresh after waiting for the lock."""
     service = bindparam("service")
     provider = bindparam("provider")
@@ -134,6 +145,11 @@ def _terms_query(*, lock: bool):
         .exists()
     )
     status = select(Provider.status).where(Provider.id == provider).scalar_subquery()
+    api_key = bindparam("api_key", type_=Integer())
+    key_valid = or_(
+        api_key.is_(None),
+        select(ApiKey.id).where(ApiKey.id == api_key, ApiKey.revoked_at.is_(None)).exists(),
+    )
     query = (
         select(
             Voucher.id,
@@ -149,6 +165,7 @@ def _terms_query(*, lock: bool):
             in_scheme.label("service_in_scheme"),
             status.label("provider_status"),
             accredited.label("provider_accredited"),
+            key_valid.label("key_valid"),
         )
         .join(Scheme, Scheme.id == Voucher.scheme_id)
         .where(Voucher.code == bindparam("code"))
@@ -168,7 +185,13 @@ def _session_connection():
 
 
 def _read_terms(
-    connection, code: str, provider_id: int, req: RedemptionRequest, *, lock: bool
+    connection,
+    code: str,
+    provider_id: int,
+    req: RedemptionRequest,
+    *,
+    lock: bool,
+    api_key_id: int | None = None,
 ) -> Terms:
     row = connection.execute(
         _LOCKED_TERMS if lock else _TERMS,
@@ -177,6 +200,7 @@ def _read_terms(
             "service": req.service_code,
             "service_date": req.service_date,
             "provider": provider_id,
+            "api_key": api_key_id,
         },
     ).first()
     if row is None:
@@ -388,7 +412,11 @@ def redeem(
     # Statements go straight to the session's connection (the same transaction), past the
     # ORM's machinery that this path does not use.
     connection = _session_connection()
-    terms = _read_terms(connection, code, provider_id, req, lock=True)
+    terms = _read_terms(connection, code, provider_id, req, lock=True, api_key_id=actor.api_key_id)
+    if not terms.key_valid:
+        # Checked here, in the transaction: a key revoked a moment ago moves no money, even
+        # where a server process still trusts it for other requests.
+        raise Unauthorized("La chiave API è stata revocata.")
 
     fingerprint = req.fingerprint(code)
     earlier = connection.execute(
