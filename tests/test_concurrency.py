@@ -3,10 +3,11 @@ thread with its own application context, session and connection, committing for 
 the API does (voucher.db.run_in_transaction). A barrier makes them start together."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests import factories as f
 from tests.conftest import make_app
@@ -180,6 +181,55 @@ def test_simultaneous_issuance_respects_the_budget(pg_app):
         ).one()
         assert total == (room, room * 10_000)
         assert verify_chain().ok
+
+
+def _wait_for_a_lock_wait(timeout: float = 30) -> None:
+    """Until another connection waits for a row lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = db.session.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+        ).scalar_one()
+        db.session.rollback()
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("no connection waited for the voucher's lock")
+
+
+def test_a_retry_that_waited_for_the_original_gets_its_answer_not_a_refusal(pg_app):
+    """The original request spends the whole balance and commits while its retry (same key,
+    same body) waits for the voucher's lock: the retry must answer as the original did,
+    not with "voucher exhausted"."""
+    _scheme_id, provider_id, (code, _other) = _seed(pg_app)
+    answers = []
+    with pg_app.app_context():
+        provider = db.session.get(Provider, provider_id)
+        req = RedemptionRequest(code, "A1", DAY, amount_cents=50_000)
+        original, _ = redemption.redeem(provider_actor(provider), provider_id, req, "k", day=DAY)
+        retry = threading.Thread(
+            target=lambda: answers.append(_retry(pg_app, code, provider_id)), daemon=True
+        )
+        retry.start()
+        with pg_app.app_context():
+            _wait_for_a_lock_wait()
+        db.session.commit()
+        retry.join(timeout=60)
+    assert answers == [(original.id, True)]
+    with pg_app.app_context():
+        assert vouchers.get_voucher(code).balance_cents == 0
+        assert db.session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 1
+
+
+def _retry(app, code, provider_id):
+    with app.app_context():
+        try:
+            return run_in_transaction(_redeemer(code, provider_id, 50_000, "k", preload=False))
+        except DomainError as error:
+            return error
 
 
 def test_a_voucher_loaded_before_the_lock_is_read_afresh(pg_app):

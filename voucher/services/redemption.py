@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import jwt
-from sqlalchemy import Integer, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..documents.signing import keyring
 from ..errors import (
     AlreadyReversed,
+    DomainError,
     IdempotencyConflict,
     InsufficientBalance,
     InvalidSignature,
@@ -118,12 +119,16 @@ class Terms:
     provider_status: str | None
     provider_accredited: bool
     key_valid: bool  # the API key the request came with is not revoked (true without one)
+    # The request hash of the provider's earlier entry with the same idempotency key ("" if
+    # it has none), or None: no such entry.
+    earlier_hash: str | None
 
 
 def _terms_query(*, lock: bool):
-    """The voucher (by code) with its scheme's terms, the provider's standing and whether
-    the API key is still valid; bound parameters: code, service, service_date, provider,
-    api_key (None without one). Locked: only the voucher row, until
+    """The voucher (by code) with its scheme's terms, the provider's standing, whether the
+    API key is still valid and whether the idempotency key was used before; bound
+    parameters: code, service, service_date, provider, api_key and key (None without
+    them). Locked: only the voucher row, until
     the transaction ends, and read afresh after waiting for the lock."""
     service = bindparam("service")
     provider = bindparam("provider")
@@ -150,6 +155,14 @@ def _terms_query(*, lock: bool):
         api_key.is_(None),
         select(ApiKey.id).where(ApiKey.id == api_key, ApiKey.revoked_at.is_(None)).exists(),
     )
+    earlier_hash = (
+        select(func.coalesce(LedgerEntry.request_hash, ""))
+        .where(
+            LedgerEntry.provider_id == provider,
+            LedgerEntry.idempotency_key == bindparam("key", type_=String()),
+        )
+        .scalar_subquery()
+    )
     query = (
         select(
             Voucher.id,
@@ -166,6 +179,7 @@ def _terms_query(*, lock: bool):
             status.label("provider_status"),
             accredited.label("provider_accredited"),
             key_valid.label("key_valid"),
+            earlier_hash.label("earlier_hash"),
         )
         .join(Scheme, Scheme.id == Voucher.scheme_id)
         .where(Voucher.code == bindparam("code"))
@@ -192,6 +206,7 @@ def _read_terms(
     *,
     lock: bool,
     api_key_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Terms:
     row = connection.execute(
         _LOCKED_TERMS if lock else _TERMS,
@@ -201,6 +216,7 @@ def _read_terms(
             "service_date": req.service_date,
             "provider": provider_id,
             "api_key": api_key_id,
+            "key": idempotency_key,
         },
     ).first()
     if row is None:
@@ -343,13 +359,13 @@ class Redemption:
 _LEDGER = LedgerEntry.__table__
 # The fields of a Redemption that are columns of its ledger row.
 _LEDGER_VALUES = tuple(f.name for f in fields(Redemption) if f.name not in ("id", "voucher_code"))
-# An earlier redemption with the same key: what a replay answers, and the hash it must match.
+# The earlier redemption with the same key: what a replay answers, and the hash it must match.
 _EARLIER = (
     select(
         LedgerEntry.id,
         Voucher.code.label("voucher_code"),
         *(_LEDGER.c[name] for name in _LEDGER_VALUES),
-        LedgerEntry.request_hash,
+        func.coalesce(LedgerEntry.request_hash, "").label("request_hash"),
     )
     .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
     .where(
@@ -393,6 +409,21 @@ def _debit_and_insert(connection, balance: int, status: str, row: dict) -> int:
     return connection.execute(_INSERT_ENTRY, row).scalar_one()
 
 
+def _earlier(connection, provider_id: int, key: str, fingerprint: str) -> Redemption | None:
+    """The provider's earlier redemption with this idempotency key (what a replay answers),
+    or None; a conflict if it was asked with another body."""
+    earlier = connection.execute(_EARLIER, {"provider": provider_id, "key": key}).first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "Questa chiave di idempotenza è già stata usata per una richiesta diversa."
+        )
+    found = dict(earlier._mapping)
+    del found["request_hash"]
+    return Redemption(**found)
+
+
 def redeem(
     actor: Actor,
     provider_id: int,
@@ -405,33 +436,42 @@ def redeem(
     earlier request with the same idempotency key.
 
     The busiest path of the application, so it speaks SQL without the unit of work: lock
-    and read (one query), the idempotency check, then the debit and the ledger row (one
-    statement on PostgreSQL); the audit event is appended at commit."""
+    and read, idempotency check included (one query), then the debit and the ledger row
+    (one statement on PostgreSQL); the audit event is appended at commit."""
     day = day or clock.today()
     code = resolve_voucher_code(req.voucher)
     # Statements go straight to the session's connection (the same transaction), past the
     # ORM's machinery that this path does not use.
     connection = _session_connection()
-    terms = _read_terms(connection, code, provider_id, req, lock=True, api_key_id=actor.api_key_id)
+    terms = _read_terms(
+        connection,
+        code,
+        provider_id,
+        req,
+        lock=True,
+        api_key_id=actor.api_key_id,
+        idempotency_key=idempotency_key,
+    )
     if not terms.key_valid:
         # Checked here, in the transaction: a key revoked a moment ago moves no money, even
         # where a server process still trusts it for other requests.
         raise Unauthorized("La chiave API è stata revocata.")
 
     fingerprint = req.fingerprint(code)
-    earlier = connection.execute(
-        _EARLIER, {"provider": provider_id, "key": idempotency_key}
-    ).first()
-    if earlier is not None:
-        if earlier.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "Questa chiave di idempotenza è già stata usata per una richiesta diversa."
-            )
-        found = dict(earlier._mapping)
-        del found["request_hash"]
-        return Redemption(**found), True
-
-    cost, public, copay, quantity = check_redemption(terms, req, day)
+    if terms.earlier_hash is not None:  # the ledger is append-only: it is still there
+        return _earlier(connection, provider_id, idempotency_key, fingerprint), True
+    try:
+        cost, public, copay, quantity = check_redemption(terms, req, day)
+    except DomainError:
+        # The query above read the idempotency key as it was before this request waited
+        # for the voucher's lock: a request with the same key may have been recorded
+        # meanwhile (and spent the balance). Its answer, not a refusal, is due; asked
+        # again now, after the lock. (Were this request accepted instead, the unique key
+        # would refuse its INSERT, and run_in_transaction() would run it again.)
+        earlier = _earlier(connection, provider_id, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return earlier, True
 
     balance = terms.balance_cents - public
     status = "exhausted" if balance == 0 else terms.status
