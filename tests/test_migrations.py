@@ -28,6 +28,7 @@ def empty_app(backend, tmp_path, monkeypatch):
     try:
         with app.app_context():
             yield app
+            db.session.remove()  # its connection back to the pool, then closed
             db.engine.dispose()
     finally:
         if cleanup:
@@ -95,3 +96,31 @@ def test_downgrade_to_base_and_upgrade_again(empty_app):
     _assert_reference_data_loaded()
     assert set(APPEND_ONLY) <= _triggers()
     assert _differences(db.metadata) == []
+
+
+def test_the_chain_head_is_built_from_an_existing_trail(empty_app):
+    """A trail recorded before the head row existed: the migration that adds it starts it
+    at the newest event, and the next event links to that one."""
+    from voucher.models import AuditChain, AuditEvent
+    from voucher.services import SYSTEM, audit
+
+    upgrade()
+    for n in range(3):
+        audit.record(SYSTEM, "note.added", "note", n)
+        db.session.commit()
+    newest = db.session.execute(
+        sa.select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).one()
+    db.session.rollback()  # SQLite: no transaction of this session in the migrations' way
+    downgrade(revision="0005")
+    assert "audit_chain" not in _tables()
+    upgrade()
+    head = db.session.execute(sa.select(AuditChain.seq, AuditChain.prev_hash, AuditChain.hash))
+    assert head.one() == tuple(newest) and newest.seq == 3
+    db.session.rollback()
+    audit.record(SYSTEM, "note.added", "note", 3)
+    db.session.commit()
+    report = audit.verify_chain()
+    assert report.ok and report.events == 4

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from tests import factories as f
 from tests.services.world import START, audit_actions
 from voucher.extensions import db
-from voucher.models import AuditEvent
+from voucher.models import AuditChain, AuditEvent
 from voucher.services import SYSTEM, providers, redemption, users, vouchers
 from voucher.services.audit import verify_chain
 
@@ -210,20 +210,53 @@ def test_events_of_a_released_savepoint_follow_the_outer_transaction(app, world)
     assert verify_chain().ok
 
 
-def test_the_printed_head_hash_reveals_removed_newest_events(app, world, runner):
-    """Deleting the newest events leaves a chain that verifies; the head hash kept outside
-    the database is what shows it."""
+def test_removed_newest_events_show_against_the_head_row_and_the_printed_head(app, world, runner):
+    """Deleting the newest events leaves a chain whose links verify: the head row still
+    names the removed newest event. Rewinding the head row too (anyone who can write to
+    the database can) is what the head hash kept outside the database shows."""
     _world_with_events(world)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     kept_outside = verify_chain().head
     assert kept_outside in result.output
     last = db.session.execute(sa.select(sa.func.max(AuditEvent.seq))).scalar_one()
+    before_last = db.session.execute(
+        sa.select(AuditEvent.prev_hash, AuditEvent.hash).where(AuditEvent.seq == last - 1)
+    ).one()
     _allow_tampering()
     db.session.execute(sa.delete(AuditEvent).where(AuditEvent.seq == last))
     report = verify_chain()
+    assert not report.ok and report.reason == "the chain's head does not match"
+    db.session.execute(
+        sa.update(AuditChain).values(
+            seq=last - 1, prev_hash=before_last.prev_hash, hash=before_last.hash
+        )
+    )
+    report = verify_chain()
     assert report.ok and report.events == last - 1
     assert report.head != kept_outside
+
+
+def test_appends_continue_from_the_head_row(app, world):
+    """Each event links to the head row's hash and moves the row to itself."""
+    _world_with_events(world)
+    db.session.commit()
+    head = db.session.execute(sa.select(AuditChain)).scalar_one()
+    newest = db.session.execute(
+        sa.select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)
+    ).scalar_one()
+    assert (head.seq, head.prev_hash, head.hash) == (newest.seq, newest.prev_hash, newest.hash)
+    assert verify_chain().ok
+
+
+def test_an_append_without_the_head_row_fails_loudly(app, world):
+    """Without its head row the chain cannot grow: the transaction fails, nothing is
+    written without its audit event."""
+    db.session.commit()
+    db.session.execute(sa.delete(AuditChain))
+    vouchers.suspend_voucher(SYSTEM, world.voucher, "verifica")
+    with pytest.raises(RuntimeError, match="head row"):
+        db.session.commit()
 
 
 def test_links_made_by_the_database_match_the_documented_hash(app, world):

@@ -1,6 +1,6 @@
 """The domain model, one module per aggregate."""
 
-from .audit import AuditEvent
+from .audit import AuditChain, AuditEvent
 from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
 from .beneficiary import CATEGORIES, Beneficiary, Household
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
@@ -25,6 +25,7 @@ __all__ = [
     "Accreditation",
     "ApiKey",
     "ApiToken",
+    "AuditChain",
     "AuditEvent",
     "Beneficiary",
     "Comune",

@@ -1,8 +1,9 @@
 """The audit trail: append-only events, hash-chained so that tampering shows.
 
 Services call record(); the events are chained and written when the transaction commits,
-under a lock, so that concurrent transactions build one unbroken chain. The lock is held
-only for the commit itself, because the chain is written last.
+under the lock of the chain's head row (audit_chain), so that concurrent transactions build
+one unbroken chain. The lock is held only for the commit itself, because the chain is
+written last.
 """
 
 import hashlib
@@ -19,8 +20,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
-    true,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -28,14 +28,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..db import SQLITE_SHA256_HEX
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditChain, AuditEvent
 from . import Actor
 
 GENESIS = "0" * 64
 _PENDING = "voucher.audit_pending"
 _MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came before it
-# Any constant works: it names the advisory lock that serialises appends on PostgreSQL.
-_CHAIN_LOCK_ID = 7_301_2026
 
 
 def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data) -> None:
@@ -106,37 +104,68 @@ def _sha256_hex_sqlite(element, compiler, **kw):
     return f"{SQLITE_SHA256_HEX}({compiler.process(element.clauses, **kw)})"
 
 
-def _append_statement():
-    """INSERT one event, linked to the newest one in the same statement: its seq and hash
-    are computed by the database from the head of the chain, so nothing happens in Python
-    between reading the head and writing the link (the chain's lock is held meanwhile)."""
-    table = AuditEvent.__table__
-    head = select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1).subquery("head")
-    anchor = select(literal(1).label("one")).subquery("anchor")
-    seq = func.coalesce(head.c.seq, 0) + 1
-    prev = func.coalesce(head.c.hash, GENESIS)
-    tail = literal('"prev":"') + prev + literal('","seq":') + cast(seq, String) + literal("}")
-    fixed = (
-        "at",
-        "actor_type",
-        "actor_id",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_id",
-        "data",
+# The columns of an event that Python provides; the chain's columns come from its head.
+_FIELDS = (
+    "at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "data",
+)
+
+
+def _advance_statement():
+    """Move the chain's head to the next event: its seq, the previous hash and its own
+    hash, computed by the database from the head as it is once its row is locked (an
+    UPDATE reads the newest committed version of the row it waited for). Bound parameter:
+    the event's canonical head."""
+    chain = AuditChain.__table__
+    seq = chain.c.seq + 1
+    tail = literal('"prev":"') + chain.c.hash + literal('","seq":') + cast(seq, String)
+    link = sha256_hex(bindparam("canonical_head", type_=String()) + tail + literal("}"))
+    return (
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(seq=seq, prev_hash=chain.c.hash, hash=link)
+        .returning(chain.c.seq, chain.c.prev_hash, chain.c.hash)
     )
-    query = select(
-        *(bindparam(name, type_=table.c[name].type) for name in fixed),
-        seq,
-        prev,
-        sha256_hex(bindparam("canonical_head", type_=String()) + tail),
-    ).select_from(anchor.outerjoin(head, true()))
-    return insert(table).from_select([*fixed, "seq", "prev_hash", "hash"], query)
 
 
-_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:id)")
+def _append_statement():
+    """PostgreSQL: advance the head and insert the event in one statement."""
+    table = AuditEvent.__table__
+    head = _advance_statement().cte("head")
+    values = select(
+        *(bindparam(name, type_=table.c[name].type) for name in _FIELDS),
+        head.c.seq,
+        head.c.prev_hash,
+        head.c.hash,
+    ).select_from(head)
+    return (
+        insert(table)
+        .from_select([*_FIELDS, "seq", "prev_hash", "hash"], values)
+        .returning(table.c.seq)
+    )
+
+
+_ADVANCE = _advance_statement()
 _APPEND = _append_statement()
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
+
+def _append(connection, row: dict) -> None:
+    """Append one event (`row`: its fields and its canonical head) to the chain."""
+    if connection.dialect.name == "postgresql":
+        appended = connection.execute(_APPEND, row).first()
+    else:  # SQLite: writers are serialised already (BEGIN IMMEDIATE)
+        appended = connection.execute(_ADVANCE, row).first()
+        if appended is not None:
+            connection.execute(_INSERT_EVENT, {**row, **appended._mapping})
+    if appended is None:
+        raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
 
 
 def _append_pending(session: Session) -> None:
@@ -145,14 +174,12 @@ def _append_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    # Everything but the link is prepared before the lock is taken: the lock serialises
+    # Everything but the link is prepared before the head is locked: its lock serialises
     # every writing transaction from here to its commit, so the shorter the better.
     rows = [{**fields, "canonical_head": _canonical_head(fields)} for fields in pending]
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_LOCK_CHAIN, {"id": _CHAIN_LOCK_ID})
     for row in rows:  # one at a time: each links to the one before
-        connection.execute(_APPEND, row)
+        _append(connection, row)
 
 
 def _mark_savepoint(session: Session, transaction) -> None:
@@ -201,18 +228,6 @@ class ChainReport:
         return self.broken_at is None
 
 
-_FIELDS = (
-    "at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "data",
-)
-
-
 def verify_chain(batch: int = 5000) -> ChainReport:
     """Recompute every hash in order; name the first broken link."""
     columns = [AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash] + [
@@ -227,7 +242,7 @@ def verify_chain(batch: int = 5000) -> ChainReport:
             .limit(batch)
         ).all()
         if not rows:
-            return ChainReport(events=count, broken_at=None, head=prev)
+            return _check_head(count, expected_seq, prev)
         for row in rows:
             if row.seq != expected_seq:
                 return ChainReport(count, expected_seq, "missing event")
@@ -238,6 +253,15 @@ def verify_chain(batch: int = 5000) -> ChainReport:
                 return ChainReport(count, row.seq, "content altered")
             prev, expected_seq = row.hash, row.seq + 1
             count += 1
+
+
+def _check_head(count: int, next_seq: int, newest_hash: str) -> ChainReport:
+    """The head row must name the newest event: otherwise events were removed from the
+    end of the trail, or the next append would not link to it."""
+    head = db.session.execute(select(AuditChain.seq, AuditChain.hash)).first()
+    if head is None or (head.seq, head.hash) != (next_seq - 1, newest_hash):
+        return ChainReport(count, next_seq, "the chain's head does not match", head=newest_hash)
+    return ChainReport(events=count, broken_at=None, head=newest_hash)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ CHAIN_REASONS = {
     "missing event": _l("manca un evento"),
     "previous hash does not match": _l("l'impronta dell'evento precedente non corrisponde"),
     "content altered": _l("il contenuto dell'evento è stato modificato"),
+    "the chain's head does not match": _l(
+        "la testa della catena non indica l'ultimo evento (eventi finali rimossi?)"
+    ),
 }
 
 
