@@ -62,7 +62,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
-    from .db import configure_sqlite
+    from .db import configure_postgresql, configure_sqlite
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .services import audit
     from .web.i18n import select_locale
@@ -71,6 +71,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.driver == "psycopg":
+            configure_postgresql(db.engine)
     audit.install(Session)
     migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
     csrf.init_app(app)
