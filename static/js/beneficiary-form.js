@@ -53,4 +53,5 @@
   form.addEventListener("submit", function () {
     store("set", code.value);
   });
+  form.setAttribute("data-ready", "");  // what browser tests wait for
 })();

@@ -104,6 +104,8 @@
 
     input.addEventListener("input", update);
     update();
+    // The preview follows the typing from now on (what browser tests wait for).
+    form.setAttribute("data-live-ready", "");
   }
 
   function sendOnce(form) {

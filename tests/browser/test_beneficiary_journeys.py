@@ -76,7 +76,8 @@ def test_the_code_comes_from_the_fragment_and_survives_a_wrong_pin(page, live):
     page.keyboard.type(wrong_pin(live.pin))
     page.keyboard.press("Enter")
     page.wait_for_selector("#failure")
-    page.wait_for_load_state()  # the page's scripts have run
+    # The page's script has run (the load event may still be the previous page's).
+    page.wait_for_selector("#balance-form[data-ready]", state="attached")
     assert "non sono corretti" in page.inner_text("#failure")
     assert page.input_value("#code") == compact  # typed again by the page, not the server
     assert focused(page) == "pin"
