@@ -63,6 +63,7 @@ def post_fork(server, worker):
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
-        storage_engine = getattr(limiter.storage, "engine", None)
-        if storage_engine is not None:
-            storage_engine.dispose(close=False)
+        if app.config["RATELIMIT_ENABLED"]:  # otherwise there is no storage to ask for
+            storage_engine = getattr(limiter.storage, "engine", None)
+            if storage_engine is not None:
+                storage_engine.dispose(close=False)
