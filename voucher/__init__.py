@@ -62,12 +62,13 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
-    from .db import configure_postgresql, configure_sqlite
+    from .db import configure_postgresql, configure_sqlite, remove_session_safely
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .services import audit
     from .web.i18n import select_locale
 
     db.init_app(app)
+    remove_session_safely(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)

@@ -54,6 +54,27 @@ def configure_postgresql(engine: Engine) -> None:
         dbapi_connection.prepare_threshold = None
 
 
+def remove_session_safely(app) -> None:
+    """End each request's session without letting a dropped connection turn a finished
+    answer into a server error.
+
+    A request that only read leaves its transaction open for the teardown to roll back; if
+    the database dropped the connection meanwhile (a restart, a failover), that rollback
+    fails, and from a teardown the error would reach the WSGI server, which answers 500 in
+    place of the answer already made. Nothing is lost by ignoring it: the server ended
+    that transaction when it dropped the connection, and the pool replaces the connection.
+    Registered after Flask-SQLAlchemy, so it runs first; Flask-SQLAlchemy's own teardown
+    then finds no session left."""
+
+    @app.teardown_appcontext
+    def _remove_session(_error):
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            log.warning("session ended on a dropped connection: %s", type(error).__name__)
+            db.session.registry.clear()
+
+
 # SQLite's name for the hex SHA-256 of a text's UTF-8 bytes (PostgreSQL has sha256()).
 SQLITE_SHA256_HEX = "voucher_sha256_hex"
 

@@ -66,3 +66,26 @@ def test_dropped_connections_cost_one_retry_and_no_double_spending(postgres_url,
         assert db.session.execute(sa.select(sa.func.count(LedgerEntry.id))).scalar_one() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_connection_dropped_before_the_teardown_does_not_turn_the_answer_into_an_error(
+    database_url, tmp_path, monkeypatch
+):
+    """A read-only request leaves its transaction for the teardown to roll back; when the
+    database has dropped the connection by then, the answer already made still goes out,
+    and the next request works on a fresh connection."""
+    app = make_app(database_url, tmp_path / "app")
+    client = app.test_client()
+    with app.app_context():
+        dialect = db.engine.dialect
+
+    def dropped(_connection):
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(dialect, "do_rollback", dropped)
+    monkeypatch.setattr(dialect, "is_disconnect", lambda *args, **kwargs: True)
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["database"] == "ok"
+    monkeypatch.undo()
+    assert client.get("/health").status_code == 200

@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_app
-from voucher.extensions import db
-
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
@@ -54,23 +51,15 @@ def _workers(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-@pytest.fixture
-def database_url(backend, tmp_path):
-    """A migrated database of the backend under test, which another process can open."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-        cleanup = None
-    else:
-        from tests.conftest import create_postgres_database, drop_postgres_database
-
-        url = create_postgres_database("voucher_gunicorn")
-        cleanup = drop_postgres_database
-    app = make_app(url, tmp_path / "migrate")
-    with app.app_context():
-        db.engine.dispose()
-    yield url
-    if cleanup:
-        cleanup(url)
+def _wait_for_workers(master: int, ready, seconds: float = 60) -> list[int]:
+    """The master's workers once `ready(pids)` holds (the master forks them one by one)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = _workers(master)
+        if ready(pids):
+            return pids
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn's workers are {_workers(master)}")
 
 
 @pytest.mark.parametrize("rate_limits", ["true", "false"])
@@ -90,7 +79,7 @@ def test_forked_workers_answer_and_a_killed_one_is_replaced(database_url, tmp_pa
     )
     log = tmp_path / "server.log"
     with open(log, "w") as output:
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
             [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "voucher:create_app()"],
             cwd=ROOT,
             env=env,
@@ -100,20 +89,13 @@ def test_forked_workers_answer_and_a_killed_one_is_replaced(database_url, tmp_pa
         )
     try:
         assert _wait_for_health(port, server) == 200, log.read_text()
-        # Each worker answers: enough requests reach both of them.
-        assert all(_health(port) == 200 for _ in range(20))
-        first = _workers(server.pid)
-        assert len(first) == 2
+        first = _wait_for_workers(server.pid, lambda pids: len(pids) == 2)
+        statuses = [_health(port) for _ in range(20)]
+        assert statuses == [200] * 20, statuses
         os.kill(first[0], signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            current = _workers(server.pid)
-            if len(current) == 2 and first[0] not in current:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("the killed worker was not replaced")
-        assert all(_health(port) == 200 for _ in range(20))
+        _wait_for_workers(server.pid, lambda pids: len(pids) == 2 and first[0] not in pids)
+        statuses = [_health(port) for _ in range(20)]
+        assert statuses == [200] * 20, statuses
         assert "Traceback" not in log.read_text(), log.read_text()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
