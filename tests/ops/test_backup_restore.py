@@ -242,3 +242,28 @@ def test_a_damaged_or_foreign_archive_is_refused(new_database, tmp_path, monkeyp
     done = run_script("restore", str(archive), "--database-url", other_kind)
     assert done.returncode == 1
     assert manifest["database"] in done.stderr
+
+
+def test_restore_into_a_migrated_empty_database(new_database, tmp_path, monkeypatch):
+    """A target prepared with `flask db upgrade` holds only what the migrations write (the
+    catalogue, the audit chain's starting head): it is empty, and the restore goes ahead."""
+    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
+    source_url, source_instance = new_database("backup_src"), tmp_path / "instance-src"
+    expected = build_activity(make_app(source_url, source_instance))
+    before = snapshot(source_url)
+    archive = tmp_path / "backup.tar.gz"
+    done = run_script(
+        "backup", "--with-secrets", "-o", str(archive),
+        "--database-url", source_url, "--instance-path", str(source_instance),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    target_url, target_instance = new_database("backup_dst"), tmp_path / "instance-dst"
+    dispose(make_app(target_url, tmp_path / "instance-migrate"))  # migrated, nothing else
+    done = run_script(
+        "restore", str(archive),
+        "--database-url", target_url, "--instance-path", str(target_instance),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert snapshot(target_url) == before
+    check_restored(make_app(target_url, target_instance), expected)
