@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from voucher import create_app
-from voucher.extensions import db
+from voucher.extensions import db, limiter
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -47,13 +47,45 @@ def drop_postgres_database(url: str) -> None:
     engine.dispose()
 
 
+# Applications a test built for itself, whose pools are closed when the test ends.
+_built_apps: list = []
+
+
 def make_app(url: str, instance_path, **overrides):
-    """A testing application on `url`, migrated to the latest schema."""
+    """A testing application on `url`, migrated to the latest schema. Its connection pools
+    are closed when the test ends, so no connection outlives it."""
+    app = _build_app(url, instance_path, **overrides)
+    _built_apps.append(app)
+    return app
+
+
+def _build_app(url: str, instance_path, **overrides):
     os.environ["VOUCHER_INSTANCE_PATH"] = str(instance_path)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **overrides)
     with app.app_context():
         upgrade()
     return app
+
+
+def dispose_app(app) -> None:
+    """Close every pooled connection of `app`: its database's and its rate limiter's."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    # The limiter is one object for every application: its storage is the last enabled one's.
+    storage = getattr(limiter, "_storage", None)
+    if getattr(storage, "engine", None) is not None:
+        storage.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_built_apps():
+    """A pooled connection left to the garbage collector is closed by it during some later
+    test, which then fails on the ResourceWarning."""
+    yield
+    while _built_apps:
+        dispose_app(_built_apps.pop())
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +100,10 @@ def _apps(tmp_path_factory):
             cleanups.append(url)
         else:
             raise pytest.UsageError(f"unknown backend {backend}")
-        apps[backend] = make_app(url, instance)
+        apps[backend] = _build_app(url, instance)
     yield apps
     for app in apps.values():
-        with app.app_context():
-            db.engine.dispose()
+        dispose_app(app)
     for url in cleanups:
         drop_postgres_database(url)
 
