@@ -19,8 +19,6 @@ JSON = {"Content-Type": "application/json"}
 ANNA = "RSSNNA40C52D612P"
 
 
-
-
 @pytest.fixture
 def as_role(client):
     """Bearer headers for a user of each role (None: no token), with the ente set up."""

@@ -14,8 +14,6 @@ URL = "/api/v1/providers"
 ROLES = ("admin", "social_worker", "auditor", "provider", None)
 
 
-
-
 @pytest.fixture
 def as_role(client):
     """Bearer headers for a user of each role (None: no token). The provider user

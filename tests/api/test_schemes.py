@@ -17,8 +17,6 @@ CUP = "J19H23000150006"
 JSON = {"Content-Type": "application/json"}
 
 
-
-
 @pytest.fixture
 def as_role(client):
     """Bearer headers for a user of each role (None: no token)."""

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from tests import factories as f
 from tests.services.world import START, audit_actions
 from voucher.extensions import db
-from voucher.models import AuditChain, AuditEvent
+from voucher.models import AuditChain, AuditEvent, LedgerEntry
 from voucher.services import SYSTEM, providers, redemption, users, vouchers
 from voucher.services.audit import verify_chain
 
@@ -288,4 +288,64 @@ def test_links_made_by_the_database_match_the_documented_hash(app, world):
         'Zoë «virgolette» "doppie" \\ 🙂',
         "a\nb\tc",
     ]
+    assert verify_chain().ok
+
+
+def _events(*actions):
+    return (
+        db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action.in_(actions)).order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def test_a_redemption_event_names_its_ledger_entry(app, world):
+    """On PostgreSQL the debit, the ledger row and the event are one statement, the
+    ledger id taken beforehand: the event must name the row that was written."""
+    entries = [world.redeem(1_000, key=f"visita-{n}")[0] for n in range(3)]
+    events = _events("voucher.redeemed")
+    assert [e.data["entry_id"] for e in events] == [entry.id for entry in entries]
+    assert {e.data["entry_id"] for e in events} == set(
+        db.session.execute(sa.select(LedgerEntry.id)).scalars()
+    )
+    assert [e.data["balance_cents"] for e in events] == [
+        entry.balance_after_cents for entry in entries
+    ]
+    assert verify_chain().ok
+
+
+def test_a_redemption_keeps_its_place_among_the_events_of_its_transaction(app, world):
+    """Events recorded before a redemption, in the same transaction, come before it in
+    the chain; those recorded after it, after it."""
+    other, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, f.make_beneficiary())
+    db.session.commit()
+    vouchers.suspend_voucher(SYSTEM, other, "verifica")
+    world.redeem(1_000, key="dopo-la-sospensione")
+    assert [e.action for e in _events("voucher.suspended", "voucher.redeemed")][-2:] == [
+        "voucher.suspended",
+        "voucher.redeemed",
+    ]
+    world.redeem(1_000, key="prima-della-riattivazione", commit=False)
+    vouchers.reactivate_voucher(SYSTEM, other)
+    db.session.commit()
+    assert [e.action for e in _events("voucher.reactivated", "voucher.redeemed")][-2:] == [
+        "voucher.redeemed",
+        "voucher.reactivated",
+    ]
+    assert verify_chain().ok
+
+
+def test_a_redemption_rolled_back_with_its_savepoint_leaves_neither_entry_nor_event(app, world):
+    db.session.commit()
+    before = audit_actions()
+    with pytest.raises(sa.exc.DBAPIError), db.session.begin_nested():
+        world.redeem(1_000, key="annullata", commit=False)
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+    db.session.commit()
+    assert audit_actions() == before
+    assert db.session.execute(sa.select(sa.func.count(LedgerEntry.id))).scalar_one() == 0
+    world.redeem(1_000, key="dopo")  # the chain goes on from its head
+    assert audit_actions() == [*before, "voucher.redeemed"]
     assert verify_chain().ok

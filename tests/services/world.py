@@ -51,8 +51,10 @@ class World:
         day=DAY,
         voucher=None,
         ref=None,
+        commit=True,
     ):
-        """Redeem through the service and commit; returns (entry, replayed)."""
+        """Redeem through the service and commit (unless told not to); returns (entry,
+        replayed)."""
         provider = provider or self.provider
         req = RedemptionRequest(
             voucher=ref or (voucher or self.voucher).code,
@@ -64,7 +66,8 @@ class World:
         entry, replayed = redemption.redeem(
             provider_actor(provider), provider.id, req, key or f"k-{next(_keys)}", day=day
         )
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return entry, replayed
 
 

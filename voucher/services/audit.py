@@ -3,7 +3,8 @@
 Services call record(); the events are chained and written when the transaction commits,
 under the lock of the chain's head row (audit_chain), so that concurrent transactions build
 one unbroken chain. The lock is held only for the commit itself, because the chain is
-written last.
+written last. The busiest path (a redemption, on PostgreSQL) writes its change and its
+event in one statement instead (append_after), as its transaction's last change.
 """
 
 import hashlib
@@ -26,7 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..db import SQLITE_SHA256_HEX
+from ..db import PLAN_AFRESH, SQLITE_SHA256_HEX
 from ..extensions import db
 from ..models import AuditChain, AuditEvent
 from . import Actor
@@ -39,18 +40,20 @@ _MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came be
 def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data) -> None:
     """Queue an audit event in the current transaction. `data` must not hold personal data."""
     pending = db.session.info.setdefault(_PENDING, [])
-    pending.append(
-        {
-            "at": datetime.now(UTC),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "actor_label": actor.label,
-            "action": action,
-            "object_type": obj_type,
-            "object_id": None if obj_id is None else str(obj_id),
-            "data": json.loads(json.dumps(data, default=str)),
-        }
-    )
+    pending.append(_event(actor, action, obj_type, obj_id, data))
+
+
+def _event(actor: Actor, action: str, obj_type: str | None, obj_id, data: dict) -> dict:
+    return {
+        "at": datetime.now(UTC),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "action": action,
+        "object_type": obj_type,
+        "object_id": None if obj_id is None else str(obj_id),
+        "data": json.loads(json.dumps(data, default=str)),
+    }
 
 
 def _normalise_time(at: datetime) -> str:
@@ -117,27 +120,29 @@ _FIELDS = (
 )
 
 
-def _advance_statement():
+def _advance_statement(only_after=None):
     """Move the chain's head to the next event: its seq, the previous hash and its own
     hash, computed by the database from the head as it is once its row is locked (an
     UPDATE reads the newest committed version of the row it waited for). Bound parameter:
-    the event's canonical head."""
+    the event's canonical head. With `only_after` (a data-modifying CTE), only when that
+    returned a row."""
     chain = AuditChain.__table__
     seq = chain.c.seq + 1
     tail = literal('"prev":"') + chain.c.hash + literal('","seq":') + cast(seq, String)
     link = sha256_hex(bindparam("canonical_head", type_=String()) + tail + literal("}"))
-    return (
-        update(chain)
-        .where(chain.c.id == 1)
-        .values(seq=seq, prev_hash=chain.c.hash, hash=link)
-        .returning(chain.c.seq, chain.c.prev_hash, chain.c.hash)
+    advance = update(chain).where(chain.c.id == 1)
+    if only_after is not None:
+        advance = advance.where(select(literal(1)).select_from(only_after).exists())
+    return advance.values(seq=seq, prev_hash=chain.c.hash, hash=link).returning(
+        chain.c.seq, chain.c.prev_hash, chain.c.hash
     )
 
 
-def _append_statement():
-    """PostgreSQL: advance the head and insert the event in one statement."""
+def _append_statement(only_after=None):
+    """PostgreSQL: advance the head and insert the event in one statement (after the
+    change `only_after`, when given: see append_after)."""
     table = AuditEvent.__table__
-    head = _advance_statement().cte("head")
+    head = _advance_statement(only_after).cte("head")
     values = select(
         *(bindparam(name, type_=table.c[name].type) for name in _FIELDS),
         head.c.seq,
@@ -148,10 +153,45 @@ def _append_statement():
         insert(table)
         .from_select([*_FIELDS, "seq", "prev_hash", "hash"], values)
         .returning(table.c.seq)
+        # Planned at each run: see PLAN_AFRESH.
+        .execution_options(**{PLAN_AFRESH: True})
     )
 
 
-_ADVANCE = _advance_statement()
+def append_after(change):
+    """PostgreSQL: one statement that makes `change` (a data-modifying CTE, which must
+    return a row) and appends its audit event to the chain, only if it did: a change and
+    its event in one round trip, for the busiest paths. Run it with append_with()."""
+    return _append_statement(only_after=change)
+
+
+def append_with(
+    connection,
+    statement,
+    params: dict,
+    actor: Actor,
+    action: str,
+    obj_type: str | None = None,
+    obj_id=None,
+    **data,
+) -> None:
+    """Run a statement of append_after() with `params` and the event (as for record()),
+    which is linked to the chain at once instead of at commit. The chain's head stays
+    locked from here to the end of the transaction: only for a transaction's last change.
+    Callers check can_append_now() first."""
+    row = _event(actor, action, obj_type, obj_id, data)
+    row["canonical_head"] = _canonical_head(row)
+    if connection.execute(statement, {**params, **row}).first() is None:
+        raise RuntimeError("the change wrote nothing, or the audit chain has no head row")
+
+
+def can_append_now() -> bool:
+    """Whether an event may be linked before the commit: only when no event of this
+    transaction waits for it, whose place in the chain comes first."""
+    return not db.session.info.get(_PENDING)
+
+
+_ADVANCE = _advance_statement().execution_options(**{PLAN_AFRESH: True})
 _APPEND = _append_statement()
 _INSERT_EVENT = insert(AuditEvent.__table__)
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import jwt
-from sqlalchemy import Integer, String, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, Sequence, String, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..documents.signing import keyring
@@ -122,14 +122,17 @@ class Terms:
     # The request hash of the provider's earlier entry with the same idempotency key ("" if
     # it has none), or None: no such entry.
     earlier_hash: str | None
+    # PostgreSQL, locked read: the id the ledger row will have, taken from its sequence
+    # now so that the audit event can name it in the statement that writes both.
+    next_entry_id: int | None = None
 
 
-def _terms_query(*, lock: bool):
+def _terms_query(*, lock: bool, next_entry_id: bool = False):
     """The voucher (by code) with its scheme's terms, the provider's standing, whether the
     API key is still valid and whether the idempotency key was used before; bound
     parameters: code, service, service_date, provider, api_key and key (None without
-    them). Locked: only the voucher row, until
-    the transaction ends, and read afresh after waiting for the lock."""
+    them). Locked: only the voucher row, until the transaction ends, and read afresh after
+    waiting for the lock. With next_entry_id (PostgreSQL), also the next ledger id."""
     service = bindparam("service")
     provider = bindparam("provider")
     in_scheme = (
@@ -184,11 +187,20 @@ def _terms_query(*, lock: bool):
         .join(Scheme, Scheme.id == Voucher.scheme_id)
         .where(Voucher.code == bindparam("code"))
     )
+    if next_entry_id:
+        query = query.add_columns(_LEDGER_ID_SEQUENCE.next_value().label("next_entry_id"))
     return query.with_for_update(of=Voucher.__table__) if lock else query
 
 
-_TERMS = _terms_query(lock=False)
-_LOCKED_TERMS = _terms_query(lock=True)
+# Ids are never reused: one taken by a request that is then refused is a gap, as for any
+# rolled-back insert.
+_LEDGER_ID_SEQUENCE = Sequence("ledger_entry_id_seq")
+# By (locked, with the next ledger id).
+_TERMS = {
+    (False, False): _terms_query(lock=False),
+    (True, False): _terms_query(lock=True),
+    (True, True): _terms_query(lock=True, next_entry_id=True),
+}
 
 
 def _session_connection():
@@ -207,9 +219,10 @@ def _read_terms(
     lock: bool,
     api_key_id: int | None = None,
     idempotency_key: str | None = None,
+    next_entry_id: bool = False,
 ) -> Terms:
     row = connection.execute(
-        _LOCKED_TERMS if lock else _TERMS,
+        _TERMS[lock, next_entry_id],
         {
             "code": code,
             "service": req.service_code,
@@ -385,24 +398,34 @@ _DEBIT = (
 _INSERT_ENTRY = insert(_LEDGER).returning(_LEDGER.c.id)
 
 
-def _debit_and_insert_statement():
+def _debit_and_insert_statement(*, audited: bool = False):
     """PostgreSQL: the debit and the ledger row in one statement (one round trip while the
-    voucher is locked), the row inserted only if the voucher row was updated."""
+    voucher is locked), the row inserted only if the voucher row was updated. Audited: with
+    the ledger row's id given, and its audit event appended to the chain in the same
+    statement."""
     debited = _DEBIT.returning(_VOUCHERS.c.id).cte("debited")
-    values = select(
-        *(bindparam(name, type_=_LEDGER.c[name].type) for name in _WRITTEN if name != "voucher_id"),
-        debited.c.id,
-    ).select_from(debited)
-    columns = [name for name in _WRITTEN if name != "voucher_id"] + ["voucher_id"]
-    return insert(_LEDGER).from_select(columns, values).returning(_LEDGER.c.id)
+    written = [name for name in _WRITTEN if name != "voucher_id"]
+    values = [bindparam(name, type_=_LEDGER.c[name].type) for name in written]
+    if audited:  # bound as entry_id: a parameter named like a column would join the UPDATEs
+        written.append("id")
+        values.append(bindparam("entry_id", type_=Integer()))
+    rows = select(*values, debited.c.id).select_from(debited)
+    entry = insert(_LEDGER).from_select([*written, "voucher_id"], rows).returning(_LEDGER.c.id)
+    return audit.append_after(entry.cte("entry")) if audited else entry
 
 
 _DEBIT_AND_INSERT = _debit_and_insert_statement()
+_DEBIT_INSERT_AND_AUDIT = _debit_and_insert_statement(audited=True)
+
+
+def _debit(voucher_id: int, balance: int, status: str) -> dict:
+    """The parameters of _DEBIT."""
+    return {"debit_voucher": voucher_id, "debit_balance": balance, "debit_status": status}
 
 
 def _debit_and_insert(connection, balance: int, status: str, row: dict) -> int:
     """Lower the locked voucher's balance and write its ledger row; the row's id."""
-    debit = {"debit_voucher": row["voucher_id"], "debit_balance": balance, "debit_status": status}
+    debit = _debit(row["voucher_id"], balance, status)
     if connection.dialect.name == "postgresql":
         return connection.execute(_DEBIT_AND_INSERT, {**row, **debit}).scalar_one()
     connection.execute(_DEBIT, debit)
@@ -436,13 +459,17 @@ def redeem(
     earlier request with the same idempotency key.
 
     The busiest path of the application, so it speaks SQL without the unit of work: lock
-    and read, idempotency check included (one query), then the debit and the ledger row
-    (one statement on PostgreSQL); the audit event is appended at commit."""
+    and read, idempotency check included (one query), then the debit, the ledger row and
+    the audit event (one statement on PostgreSQL; elsewhere the event is appended at
+    commit)."""
     day = day or clock.today()
     code = resolve_voucher_code(req.voucher)
     # Statements go straight to the session's connection (the same transaction), past the
     # ORM's machinery that this path does not use.
     connection = _session_connection()
+    # PostgreSQL, with no other event of this transaction waiting: the debit, the ledger
+    # row and the audit event in one statement, the ledger id taken beforehand.
+    in_one_statement = connection.dialect.name == "postgresql" and audit.can_append_now()
     terms = _read_terms(
         connection,
         code,
@@ -451,6 +478,7 @@ def redeem(
         lock=True,
         api_key_id=actor.api_key_id,
         idempotency_key=idempotency_key,
+        next_entry_id=in_one_statement,
     )
     if not terms.key_valid:
         # Checked here, in the transaction: a key revoked a moment ago moves no money, even
@@ -492,21 +520,31 @@ def redeem(
     )
     row = {name: getattr(recorded, name) for name in _LEDGER_VALUES}
     row.update(request_hash=fingerprint, user_id=actor.user_id, api_key_id=actor.api_key_id)
-    entry_id = _debit_and_insert(connection, balance, status, row)
+    event = {
+        "provider_id": provider_id,
+        "service": req.service_code,
+        "amount_cents": cost,
+        "public_cents": public,
+        "balance_cents": balance,
+    }
+    if in_one_statement:
+        entry_id = terms.next_entry_id
+        audit.append_with(
+            connection,
+            _DEBIT_INSERT_AND_AUDIT,
+            {**row, **_debit(terms.id, balance, status), "entry_id": entry_id},
+            actor,
+            "voucher.redeemed",
+            "voucher",
+            code,
+            entry_id=entry_id,
+            **event,
+        )
+    else:
+        entry_id = _debit_and_insert(connection, balance, status, row)
+        audit.record(actor, "voucher.redeemed", "voucher", code, entry_id=entry_id, **event)
     recorded = replace(recorded, id=entry_id)
     _forget_stale_voucher(terms.id)
-    audit.record(
-        actor,
-        "voucher.redeemed",
-        "voucher",
-        code,
-        entry_id=entry_id,
-        provider_id=provider_id,
-        service=req.service_code,
-        amount_cents=cost,
-        public_cents=public,
-        balance_cents=balance,
-    )
     return recorded, False
 
 
