@@ -41,13 +41,15 @@ def init_app(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint == "static":
             pass  # stylesheets, scripts and fonts are the same for everyone: cached
-        elif getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
-            headers["Cache-Control"] = "no-store"
         elif request.path.startswith("/api/") and (
             "Authorization" in request.headers or request.method != "GET"
         ):
             # Answers to a bearer token (or carrying one, like POST /auth/token) hold
             # personal data or credentials: no cache keeps them (RFC 6749 5.1, ASVS 8.2.1).
+            # Decided first: an API call has no use for the signed-in user, whose loading
+            # from the session cookie would cost every call.
+            headers["Cache-Control"] = "no-store"
+        elif getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
             headers["Cache-Control"] = "no-store"
         return response
 
