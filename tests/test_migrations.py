@@ -124,29 +124,3 @@ def test_the_chain_head_is_built_from_an_existing_trail(empty_app):
     db.session.commit()
     report = audit.verify_chain()
     assert report.ok and report.events == 4
-
-
-def _vacuum_options() -> set[str]:
-    options = db.session.execute(
-        sa.text("SELECT reloptions FROM pg_class WHERE relname = 'audit_chain'")
-    ).scalar_one()
-    return set(options or ())
-
-
-def test_the_chain_head_is_vacuumed_after_a_fixed_number_of_changes(empty_app, backend):
-    """PostgreSQL: one row that every change updates, for which autovacuum's default share
-    of the table would let thousands of dead versions pile up between passes. SQLite has
-    no autovacuum of that kind: the migration changes nothing there, either way."""
-    upgrade()
-    if backend == "postgresql":
-        assert _vacuum_options() == {
-            "autovacuum_vacuum_threshold=1000",
-            "autovacuum_vacuum_scale_factor=0",
-        }
-    downgrade(revision="0006")
-    if backend == "postgresql":
-        assert _vacuum_options() == set()
-        db.session.rollback()
-    upgrade()
-    assert _tables() == set(db.metadata.tables)
-    assert _differences(db.metadata) == []

@@ -40,27 +40,21 @@ def configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# An execution option: run the statement with a plan made for this very run, never with
-# one prepared earlier on the connection.
-PLAN_AFRESH = "voucher_plan_afresh"
-
-
 def configure_postgresql(engine: Engine) -> None:
-    """Statements that a connection runs again and again are prepared on the server (by
-    psycopg, from their sixth run): parsed and planned once, a large share of the cost of
-    the short statements that make up most requests. Those marked PLAN_AFRESH are not.
-    A prepared statement keeps its generic plan for the connection's life, and a plan made
-    while a table was tiny stays a sequential scan after the table has grown; the audit
-    chain's head is such a table: one row, whose every update leaves a dead version behind
-    until vacuum, so a prepared append read more pages each time, under the chain's lock
-    (redemptions per second halved within a minute)."""
+    """No server-side prepared statements. psycopg prepares a statement once it has run a
+    few times on a connection, and PostgreSQL may then keep the statement's generic plan
+    for the connection's life: a plan made while a table was tiny stays a sequential scan
+    after the table has grown. Two cases were measured: the audit chain's head, one row
+    whose every update leaves a dead version behind until vacuum (a prepared append read
+    more pages each time, under the chain's lock, and redemptions per second halved within
+    a minute); and the ledger, empty on a new installation, where the redemption's
+    idempotency-key lookup became a sequential scan of the whole ledger. Planned afresh,
+    each statement follows the tables as they are; parsing afresh costs little (measured:
+    no difference with prepared statements planned for each run)."""
 
-    @event.listens_for(engine, "do_execute")
-    def _execute(cursor, statement, parameters, context):
-        if context.execution_options.get(PLAN_AFRESH):
-            cursor.execute(statement, parameters, prepare=False)
-            return True
-        return None
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.prepare_threshold = None
 
 
 def remove_session_safely(app) -> None:

@@ -1,8 +1,7 @@
-"""PostgreSQL runs the statements a connection repeats as server-side prepared statements,
-except those that move the audit chain's head: a prepared statement keeps its generic plan
-for the connection's life, and the head is one row whose dead versions pile up between
-vacuums, so a plan made while its table was one page would read ever more pages, under
-the chain's lock."""
+"""PostgreSQL plans every statement afresh: no server-side prepared statements, whose
+generic plans would outlive the growth of the tables they were made for (the audit chain's
+head row, whose dead versions pile up between vacuums; the ledger, empty on a new
+installation, where the redemption's idempotency-key lookup became a sequential scan)."""
 
 from datetime import date
 
@@ -18,7 +17,7 @@ from voucher.services import SYSTEM, audit, redemption, vouchers
 pytestmark = pytest.mark.postgres_only
 
 
-def test_repeated_statements_are_prepared_but_never_those_moving_the_chain(postgres_url, tmp_path):
+def test_statements_run_many_times_are_never_prepared(postgres_url, tmp_path):
     app = make_app(postgres_url, tmp_path)
     with app.app_context():
         f.make_ente()
@@ -27,16 +26,13 @@ def test_repeated_statements_are_prepared_but_never_those_moving_the_chain(postg
         voucher, _pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
         db.session.commit()
         day = max(date.today(), scheme.valid_from)
-        for n in range(10):  # psycopg prepares a statement from its sixth run
+        for n in range(10):  # psycopg would prepare a statement from its sixth run
             audit.record(SYSTEM, "note.added", "note", n)
             db.session.commit()
             request = redemption.RedemptionRequest(voucher.code, "A1", day, amount_cents=100)
             redemption.redeem(provider_actor(provider), provider.id, request, f"k-{n}", day=day)
             db.session.commit()
-        prepared = list(
-            db.session.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars()
-        )
-        assert any("FOR UPDATE OF voucher" in statement for statement in prepared), prepared
-        assert not [s for s in prepared if "audit_chain" in s]
+        prepared = db.session.execute(sa.text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared.scalar_one() == 0
         assert audit.verify_chain().ok
         db.session.rollback()

@@ -27,7 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..db import PLAN_AFRESH, SQLITE_SHA256_HEX
+from ..db import SQLITE_SHA256_HEX
 from ..extensions import db
 from ..models import AuditChain, AuditEvent
 from . import Actor
@@ -153,8 +153,6 @@ def _append_statement(only_after=None):
         insert(table)
         .from_select([*_FIELDS, "seq", "prev_hash", "hash"], values)
         .returning(table.c.seq)
-        # Planned at each run: see PLAN_AFRESH.
-        .execution_options(**{PLAN_AFRESH: True})
     )
 
 
@@ -191,7 +189,7 @@ def can_append_now() -> bool:
     return not db.session.info.get(_PENDING)
 
 
-_ADVANCE = _advance_statement().execution_options(**{PLAN_AFRESH: True})
+_ADVANCE = _advance_statement()
 _APPEND = _append_statement()
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
