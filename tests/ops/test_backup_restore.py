@@ -117,18 +117,25 @@ def check_restored(app, expected: dict) -> None:
     dispose(app)
 
 
-def test_round_trip_with_secrets(new_database, tmp_path, monkeypatch):
-    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
+def backed_up_activity(new_database, tmp_path):
+    """A database with some activity, and its backup with secrets: the source's instance
+    folder, what check_restored() expects, the source's snapshot, the archive and the
+    backup's run."""
     source_url, source_instance = new_database("backup_src"), tmp_path / "instance-src"
     expected = build_activity(make_app(source_url, source_instance))
     before = snapshot(source_url)
-    assert before["ledger_entry"] and before["audit_event"] and before["app_user"]
-
     archive = tmp_path / "backup.tar.gz"
     done = run_script(
         "backup", "--with-secrets", "-o", str(archive),
         "--database-url", source_url, "--instance-path", str(source_instance),
     )  # fmt: skip
+    return source_instance, expected, before, archive, done
+
+
+def test_round_trip_with_secrets(new_database, tmp_path, monkeypatch):
+    monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
+    source_instance, expected, before, archive, done = backed_up_activity(new_database, tmp_path)
+    assert before["ledger_entry"] and before["audit_event"] and before["app_user"]
     assert done.returncode == 0, done.stderr
     assert archive.stat().st_mode & 0o777 == 0o600
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -248,14 +255,7 @@ def test_restore_into_a_migrated_empty_database(new_database, tmp_path, monkeypa
     """A target prepared with `flask db upgrade` holds only what the migrations write (the
     catalogue, the audit chain's starting head): it is empty, and the restore goes ahead."""
     monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
-    source_url, source_instance = new_database("backup_src"), tmp_path / "instance-src"
-    expected = build_activity(make_app(source_url, source_instance))
-    before = snapshot(source_url)
-    archive = tmp_path / "backup.tar.gz"
-    done = run_script(
-        "backup", "--with-secrets", "-o", str(archive),
-        "--database-url", source_url, "--instance-path", str(source_instance),
-    )  # fmt: skip
+    _source_instance, expected, before, archive, done = backed_up_activity(new_database, tmp_path)
     assert done.returncode == 0, done.stderr
 
     target_url, target_instance = new_database("backup_dst"), tmp_path / "instance-dst"
