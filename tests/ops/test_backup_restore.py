@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from tests import factories as f
-from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database, make_app
+from tests.conftest import (
+    BACKENDS,
+    create_postgres_database,
+    dispose_app,
+    drop_postgres_database,
+    make_app,
+)
 from tests.services.world import make_world
 from voucher.documents.signing import keyring
 from voucher.extensions import db
@@ -23,13 +29,6 @@ from voucher.models import LedgerEntry, Voucher
 from voucher.services import audit, redemption, users, vouchers
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def dispose(app) -> None:
-    """Close the application's connections before its database is dropped."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -90,7 +89,7 @@ def build_activity(app) -> dict:
         db.session.commit()
         pins = {world.voucher.code: world.pin, other.code: other_pin}
         jwks = keyring().jwks()
-    dispose(app)
+    dispose_app(app)
     return {"pins": pins, "jwks": jwks}
 
 
@@ -114,7 +113,7 @@ def check_restored(app, expected: dict) -> None:
         for code, pin in expected["pins"].items():
             assert vouchers.check_pin(code, pin).code == code
         db.session.rollback()
-    dispose(app)
+    dispose_app(app)
 
 
 def backed_up_activity(new_database, tmp_path):
@@ -178,7 +177,7 @@ def test_secrets_only_on_request_and_never_overwritten_silently(
 ):
     monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
     source_url, source_instance = new_database("nosecret_src"), tmp_path / "instance-src"
-    dispose(make_app(source_url, source_instance))
+    dispose_app(make_app(source_url, source_instance))
     archive = tmp_path / "plain.tar.gz"
     done = run_script(
         "backup", "-o", str(archive),
@@ -212,7 +211,7 @@ def test_secrets_only_on_request_and_never_overwritten_silently(
 def test_a_damaged_or_foreign_archive_is_refused(new_database, tmp_path, monkeypatch):
     monkeypatch.setenv("VOUCHER_INSTANCE_PATH", str(tmp_path))
     source_url = new_database("damaged_src")
-    dispose(make_app(source_url, tmp_path / "instance-src"))
+    dispose_app(make_app(source_url, tmp_path / "instance-src"))
     archive = tmp_path / "good.tar.gz"
     assert run_script("backup", "-o", str(archive), "--database-url", source_url).returncode == 0
 
@@ -259,7 +258,7 @@ def test_restore_into_a_migrated_empty_database(new_database, tmp_path, monkeypa
     assert done.returncode == 0, done.stderr
 
     target_url, target_instance = new_database("backup_dst"), tmp_path / "instance-dst"
-    dispose(make_app(target_url, tmp_path / "instance-migrate"))  # migrated, nothing else
+    dispose_app(make_app(target_url, tmp_path / "instance-migrate"))  # migrated, nothing else
     done = run_script(
         "restore", str(archive),
         "--database-url", target_url, "--instance-path", str(target_instance),
