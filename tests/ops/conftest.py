@@ -2,8 +2,12 @@
 
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database, make_app
-from voucher.extensions import db
+from tests.conftest import (
+    create_postgres_database,
+    dispose_app,
+    drop_postgres_database,
+    make_app,
+)
 
 
 @pytest.fixture
@@ -15,9 +19,7 @@ def database_url(backend, tmp_path):
     else:
         url = create_postgres_database("voucher_ops")
         cleanup = drop_postgres_database
-    app = make_app(url, tmp_path / "migrate")
-    with app.app_context():
-        db.engine.dispose()
+    dispose_app(make_app(url, tmp_path / "migrate"))
     yield url
     if cleanup:
         cleanup(url)
