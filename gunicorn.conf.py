@@ -3,8 +3,9 @@
     gunicorn -c gunicorn.conf.py 'voucher:create_app()'
 
 Environment: BIND (host:port; default 0.0.0.0:$PORT), PORT (8000), WEB_CONCURRENCY (workers;
-default 2 × cores + 1, at most 12), GUNICORN_THREADS (4 per worker), GUNICORN_TIMEOUT (60 s),
-FORWARDED_ALLOW_IPS (the proxies whose X-Forwarded-* headers are believed; 127.0.0.1).
+default 2 × cores + 1, at most 12), GUNICORN_THREADS (1 per worker: synchronous workers;
+more than 1 makes them threaded), GUNICORN_TIMEOUT (60 s), FORWARDED_ALLOW_IPS (the proxies
+whose X-Forwarded-* headers are believed; 127.0.0.1).
 """
 
 import gc
@@ -15,12 +16,23 @@ bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # Workers share nothing but the database (and the rate-limit storage): any number works.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 12))
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Synchronous workers, one request at a time each, behind a buffering proxy (nginx buffers
+# requests and answers by default, so a slow phone never holds a worker). The work is CPU
+# bound, and a free worker takes the next connection from the one queue, first come first
+# served. Threaded workers (4 threads each) were measured slower and far less even under 16
+# concurrent redemptions (scripts/bench_redeem, 2 cores): a keep-alive connection stays with
+# the worker that accepted it, unevenly spread, and a worker's threads wait for each other's
+# interpreter lock; p99 was up to 3 times p50, against 1.3 times here. GUNICORN_THREADS > 1
+# makes the workers threaded (gunicorn's gthread), for clients without such a proxy.
+worker_class = "sync"
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # a large batch PDF takes a while
+# A worker silent for this long (one request running longer) is killed and replaced. The
+# slowest answers, reports over a year of redemptions, take seconds (scripts/bench_reports);
+# a batch's letters are built in the background and only downloaded.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+keepalive = 5  # threaded workers only: a synchronous worker closes after each answer
 # The application is built once, in the master, and each worker is a fork of it: a worker
 # starts (or is replaced) in milliseconds instead of importing and building everything
 # again, which on a small machine took CPU from the requests being served. Deploying new

@@ -1,6 +1,7 @@
 """The production server configuration (gunicorn.conf.py) as deployed: the application is
-preloaded in the master and every worker forked from it answers, with rate limits on or
-off; a worker killed is replaced by one that answers too."""
+preloaded in the master and every worker forked from it answers (synchronous workers, or
+threaded ones when asked for), with rate limits on or off; a worker killed is replaced by
+one that answers too."""
 
 import os
 import signal
@@ -62,8 +63,14 @@ def _wait_for_workers(master: int, ready, seconds: float = 60) -> list[int]:
     pytest.fail(f"gunicorn's workers are {_workers(master)}")
 
 
-@pytest.mark.parametrize("rate_limits", ["true", "false"])
-def test_forked_workers_answer_and_a_killed_one_is_replaced(database_url, tmp_path, rate_limits):
+@pytest.mark.parametrize(
+    ("rate_limits", "threads"),
+    [("true", None), ("false", None), ("true", "2")],
+    ids=["synchronous", "synchronous-no-rate-limits", "threaded"],
+)
+def test_forked_workers_answer_and_a_killed_one_is_replaced(
+    database_url, tmp_path, rate_limits, threads
+):
     port = _free_port()
     env = dict(
         os.environ,
@@ -72,11 +79,13 @@ def test_forked_workers_answer_and_a_killed_one_is_replaced(database_url, tmp_pa
         VOUCHER_ENV="production",
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
-        GUNICORN_THREADS="2",
         RATELIMIT_ENABLED=rate_limits,
         BATCH_WORKER_THREAD="false",
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="INFO",  # gunicorn names the kind of its workers
     )
+    env.pop("GUNICORN_THREADS", None)
+    if threads is not None:
+        env["GUNICORN_THREADS"] = threads
     log = tmp_path / "server.log"
     with open(log, "w") as output:
         server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
@@ -96,7 +105,9 @@ def test_forked_workers_answer_and_a_killed_one_is_replaced(database_url, tmp_pa
         _wait_for_workers(server.pid, lambda pids: len(pids) == 2 and first[0] not in pids)
         statuses = [_health(port) for _ in range(20)]
         assert statuses == [200] * 20, statuses
-        assert "Traceback" not in log.read_text(), log.read_text()
+        output = log.read_text()
+        assert "Traceback" not in output, output
+        assert f"Using worker: {'gthread' if threads else 'sync'}" in output, output
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
