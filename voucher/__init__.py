@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from .boundary import VoucherFlask
+
 __version__ = "0.1.0"
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -20,7 +22,7 @@ def _resource_dir(name: str) -> str:
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the application: a table of contents of register_* steps."""
-    app = Flask(
+    app = VoucherFlask(
         __name__,
         instance_relative_config=True,
         template_folder=_resource_dir("templates"),
@@ -34,6 +36,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_signing_keys(app)
     register_blueprints(app)
+    register_error_handlers(app)
     register_cli(app)
     return app
 
@@ -96,6 +99,12 @@ def register_blueprints(app: Flask) -> None:
 
     register_web(app)
     register_api(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .boundary import register_error_handlers as register
+
+    register(app)
 
 
 def register_cli(app: Flask) -> None:

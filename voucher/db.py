@@ -1,4 +1,5 @@
-"""Database set-up shared by every front door: SQLite pragmas and transaction retries."""
+"""Database set-up shared by every front door: SQLite pragmas, and the transaction boundary
+(`run_in_transaction`) that alone commits, retries and turns lost races into domain errors."""
 
 import hashlib
 import logging
@@ -10,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from .errors import DomainError, error_for_constraint
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -97,18 +99,39 @@ def is_idempotency_race(error: IntegrityError) -> bool:
     return "idempotency_key" in str(error.orig)
 
 
+def domain_error_for(error: IntegrityError) -> DomainError | None:
+    """The domain error a lost race on a unique value stands for (see CONSTRAINT_ERRORS)."""
+    diag = getattr(error.orig, "diag", None)
+    return error_for_constraint(str(error.orig), getattr(diag, "constraint_name", None))
+
+
 def run_in_transaction(work: Callable[[], T], *, attempts: int = 5) -> T:
-    """Run `work` and commit; on a deadlock, a serialisation failure or a lost race on an
-    idempotency key, roll back and run it again (it then sees the winner's row)."""
+    """Run `work` and commit: the one commit path of every front door.
+
+    A domain error rolls back and goes on to the caller (unless it keeps its work: a failed
+    sign-in is committed, then refused). A deadlock, a serialisation failure or a lost race on
+    an idempotency key rolls back and runs `work` again, which then sees the winner's row. A
+    lost race on another unique value becomes the domain error the service would have raised
+    had it seen the winner, so it reads the same on pages, API and command line."""
     for attempt in range(1, attempts + 1):
         try:
             result = work()
             db.session.commit()
             return result
+        except DomainError as error:
+            if error.keeps_work:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            raise
         except IntegrityError as error:
             db.session.rollback()
-            if attempt == attempts or not is_idempotency_race(error):
-                raise
+            if attempt < attempts and is_idempotency_race(error):
+                continue
+            refusal = domain_error_for(error)
+            if refusal is not None:
+                raise refusal from None
+            raise
         except DBAPIError as error:
             db.session.rollback()
             if attempt == attempts or not is_retryable(error):

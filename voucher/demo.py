@@ -18,7 +18,6 @@ from stdnum import luhn
 
 from .extensions import db
 from .models import Ente, Provider, Scheme, User, Voucher
-from .permissions import principal_for_api_key
 from .services import (
     SYSTEM,
     Actor,
@@ -380,7 +379,7 @@ def _create_api_keys(actor, logins, provider_by_key) -> dict[str, Actor]:
         if key == OPERATOR_PROVIDER:
             continue
         api_key = providers.create_api_key(actor, provider, label="Gestionale")
-        actors[key] = principal_for_api_key(providers.resolve_api_key(api_key)).actor()
+        actors[key] = providers.actor_for_api_key(providers.authenticate_api_key(api_key))
         if key == API_KEY_PROVIDER:
             logins.append(
                 {

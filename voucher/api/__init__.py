@@ -19,10 +19,10 @@ RESOURCES = (
 def register_api(app) -> None:
     from importlib import import_module
 
-    from ..errors import DomainError
+    from flask import request
+
     from ..extensions import api, csrf
-    from .problems import domain_problem, is_api_request, problem
-    from .security import load_principal
+    from .security import load_actor
 
     api.init_app(
         app,
@@ -37,22 +37,6 @@ def register_api(app) -> None:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
 
     @app.before_request
-    def _api_principal():
-        if is_api_request():
-            load_principal()
-
-    @app.errorhandler(DomainError)
-    def _domain_error(error: DomainError):
-        if is_api_request():
-            return domain_problem(error)
-        from ..web.errors import render_domain_error_page
-
-        return render_domain_error_page(error)
-
-    @app.errorhandler(RecursionError)
-    def _nested_too_deep(error: RecursionError):
-        # The JSON decoder recurses once per level: a body nested past the interpreter's
-        # limit is malformed input, not a server fault.
-        if is_api_request():
-            return problem(400, "bad_request", "Il corpo della richiesta è annidato troppo.")
-        raise error
+    def _api_actor():
+        if request.path.startswith("/api/"):
+            load_actor()

@@ -17,7 +17,7 @@ from .schemas_beneficiaries import (
     BeneficiarySchema,
     BeneficiaryUpdateSchema,
 )
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_beneficiaries", __name__, description="Beneficiari")
 
@@ -44,7 +44,7 @@ def _not_found():
 @blp.doc(security=BEARER_SECURITY)
 def register_beneficiary(data):
     """Register a person; birth date and sex come from the codice fiscale."""
-    person = beneficiaries.register_beneficiary(current_principal().actor(), **data)
+    person = beneficiaries.register_beneficiary(current_actor(), **data)
     try:
         db.session.commit()
     except IntegrityError:
@@ -86,6 +86,6 @@ def get_beneficiary(beneficiary_id: int):
 def update_beneficiary(data, beneficiary_id: int):
     """Edit a beneficiary; the audit trail names the fields changed, never their values."""
     person = beneficiaries.get_beneficiary(beneficiary_id)
-    beneficiaries.update_beneficiary(current_principal().actor(), person, **data)
+    beneficiaries.update_beneficiary(current_actor(), person, **data)
     db.session.commit()
     return person

@@ -7,7 +7,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..services import ente as ente_service
 from .fields import ProblemSchema, Text
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_ente", __name__, description="Ente e Comuni serviti")
 
@@ -73,6 +73,6 @@ def get_ente():
 @blp.doc(security=BEARER_SECURITY)
 def put_ente(data):
     """Set the ente and its Comuni, checked against the official ISTAT list."""
-    ente = ente_service.update_ente(current_principal().actor(), **data)
+    ente = ente_service.update_ente(current_actor(), **data)
     db.session.commit()
     return ente

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error under /api/v1."""
+"""RFC 9457 problem details: how the API words every error (voucher.boundary decides when)."""
 
 from flask import jsonify, request
 from flask_smorest import Api
@@ -7,35 +7,6 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DomainError
 
 PROBLEM_TYPE = "application/problem+json"
-
-# The contract's HTTP status for each domain error code (API.md).
-STATUS_BY_CODE = {
-    "not_found": 404,
-    "validation_error": 422,
-    "conflict": 409,
-    "not_eligible": 409,
-    "budget_exceeded": 409,
-    "limit_reached": 409,
-    "scheme_not_active": 409,
-    "duplicate_beneficiary": 409,
-    "voucher_not_found": 404,
-    "invalid_signature": 400,
-    "insufficient_balance": 409,
-    "voucher_expired": 409,
-    "voucher_not_yet_valid": 409,
-    "voucher_revoked": 409,
-    "voucher_suspended": 409,
-    "voucher_exhausted": 409,
-    "not_accredited": 403,
-    "service_not_in_scheme": 422,
-    "over_redemption_limit": 422,
-    "idempotency_conflict": 422,
-    "already_reversed": 409,
-    "invalid_code_or_pin": 401,
-    "locked": 429,
-    "invalid_credentials": 401,
-    "unauthorized": 401,
-}
 
 # Codes for plain HTTP errors.
 CODE_BY_STATUS = {
@@ -70,10 +41,6 @@ TITLES = {
 }
 
 
-def is_api_request() -> bool:
-    return request.path.startswith("/api/")
-
-
 def problem(
     status: int,
     code: str,
@@ -102,7 +69,7 @@ def problem(
 
 
 def domain_problem(error: DomainError):
-    status = STATUS_BY_CODE.get(error.code, 409)
+    status = error.status
     errors = error.errors if error.code == "validation_error" else None
     if error.code == "validation_error" and errors is None:
         errors = {"_schema": [error.detail]}
@@ -152,15 +119,10 @@ def http_problem(error: HTTPException):
 
 
 class ProblemApi(Api):
-    """flask-smorest's Api, answering errors as problem+json under /api and as pages
-    elsewhere (flask-smorest registers its handler for the whole application)."""
+    """flask-smorest's Api, documenting every operation's errors as problem details. Its own
+    error handler is not registered: voucher.boundary translates every error, once."""
 
-    # Documents every operation's error responses as problem details.
     from .fields import ProblemSchema as ERROR_SCHEMA  # noqa: N811
 
-    def handle_http_exception(self, error: HTTPException):
-        if is_api_request():
-            return http_problem(error)
-        from ..web.errors import render_error_page
-
-        return render_error_page(error)
+    def _register_error_handlers(self):
+        pass

@@ -24,7 +24,7 @@ from .schemas_providers import (
     ProviderUpdateSchema,
     SuspendSchema,
 )
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_providers", __name__, description="Fornitori accreditati")
 
@@ -46,8 +46,8 @@ def _conflict(description: str):
 
 def _provider_in_reach(provider_id: int) -> Provider:
     """The provider, if the caller may see it: a provider sees only itself."""
-    principal = current_principal()
-    if principal.is_provider and principal.provider_id != provider_id:
+    actor = current_actor()
+    if actor.is_provider and actor.provider_id != provider_id:
         raise NotFound("Fornitore non trovato.")
     return providers.get_provider(provider_id)
 
@@ -60,7 +60,7 @@ def _provider_in_reach(provider_id: int) -> Provider:
 @blp.doc(security=BEARER_SECURITY)
 def create_provider(data):
     """Register a provider with its accreditations; the partita IVA is checked."""
-    provider = providers.create_provider(current_principal().actor(), **data)
+    provider = providers.create_provider(current_actor(), **data)
     try:
         db.session.commit()
     except IntegrityError:
@@ -76,9 +76,9 @@ def create_provider(data):
 @blp.doc(security=BEARER_SECURITY)
 def list_providers():
     """All providers, by name; a provider gets a list holding only itself."""
-    principal = current_principal()
-    if principal.is_provider:
-        return [providers.get_provider(principal.provider_id)]
+    actor = current_actor()
+    if actor.is_provider:
+        return [providers.get_provider(actor.provider_id)]
     return providers.list_providers()
 
 
@@ -102,7 +102,7 @@ def update_provider(data, provider_id: int):
     """Change a provider's name or contacts (the partita IVA never changes)."""
     provider = providers.get_provider(provider_id)
     if data:
-        providers.update_provider(current_principal().actor(), provider, **data)
+        providers.update_provider(current_actor(), provider, **data)
         db.session.commit()
     return provider
 
@@ -117,7 +117,7 @@ def update_provider(data, provider_id: int):
 def suspend_provider(data, provider_id: int):
     """Suspend a provider: it may not redeem vouchers until reinstated."""
     provider = providers.get_provider(provider_id)
-    providers.suspend_provider(current_principal().actor(), provider, data.get("reason"))
+    providers.suspend_provider(current_actor(), provider, data.get("reason"))
     db.session.commit()
     return provider
 
@@ -131,7 +131,7 @@ def suspend_provider(data, provider_id: int):
 def reinstate_provider(provider_id: int):
     """Lift a suspension."""
     provider = providers.get_provider(provider_id)
-    providers.reinstate_provider(current_principal().actor(), provider)
+    providers.reinstate_provider(current_actor(), provider)
     db.session.commit()
     return provider
 
@@ -146,7 +146,7 @@ def add_accreditation(data, provider_id: int):
     """Accredit the provider for one more service, from a date (and up to one)."""
     provider = providers.get_provider(provider_id)
     try:
-        providers.accredit(current_principal().actor(), provider, **data)
+        providers.accredit(current_actor(), provider, **data)
     except ValidationFailed as error:
         # The service names fields as in a provider's list of accreditations.
         errors = {k.removeprefix("accreditations.0."): v for k, v in (error.errors or {}).items()}
@@ -167,7 +167,7 @@ def end_accreditation(data, provider_id: int, accreditation_id: int):
     accreditation = db.session.get(Accreditation, accreditation_id)
     if accreditation is None or accreditation.provider_id != provider.id:
         raise NotFound("Accreditamento non trovato.")
-    providers.end_accreditation(current_principal().actor(), accreditation, data["valid_until"])
+    providers.end_accreditation(current_actor(), accreditation, data["valid_until"])
     db.session.commit()
     return provider
 
@@ -181,7 +181,7 @@ def end_accreditation(data, provider_id: int, accreditation_id: int):
 def create_api_key(data, provider_id: int):
     """A new API key for the provider's software, shown only in this response."""
     provider = providers.get_provider(provider_id)
-    key = providers.create_api_key(current_principal().actor(), provider, data.get("label"))
+    key = providers.create_api_key(current_actor(), provider, data.get("label"))
     record = providers.resolve_api_key(key)
     db.session.commit()
     return {"api_key": key, "id": record.id, "prefix": record.prefix, "label": record.label}
@@ -211,5 +211,5 @@ def revoke_api_key(provider_id: int, key_id: int):
     if api_key is None or api_key.provider_id != provider.id:
         raise NotFound("Chiave non trovata.")
     if api_key.revoked_at is None:
-        providers.revoke_api_key(current_principal().actor(), api_key)
+        providers.revoke_api_key(current_actor(), api_key)
         db.session.commit()

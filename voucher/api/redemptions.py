@@ -19,7 +19,7 @@ from .schemas_redemptions import (
     ReversalRequestSchema,
 )
 from .schemas_vouchers import MAX_ID, problem_responses
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_redemptions", __name__, description="Riscatti e storni")
 
@@ -98,7 +98,7 @@ def create_redemption(data):
 
     A retry with the same Idempotency-Key and body returns the original answer and changes
     nothing; the same key with a different body is 422 `idempotency_conflict`."""
-    principal = current_principal()
+    actor = current_actor()
     req = RedemptionRequest(
         voucher=data["voucher"],
         service_code=data["service_code"],
@@ -108,7 +108,7 @@ def create_redemption(data):
     )
 
     entry, replayed = run_in_transaction(
-        lambda: redemption.redeem(principal.actor(), principal.provider_id, req, g.idempotency_key)
+        lambda: redemption.redeem(actor, actor.provider_id, req, g.idempotency_key)
     )
     return entry, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
 
@@ -123,12 +123,12 @@ def list_redemptions(query):
 
     A provider sees only its own. At most `limit` entries, by id; when a page is full, the
     `Link` header (rel="next") names the next one."""
-    principal = current_principal()
+    actor = current_actor()
     provider_id = query.get("provider_id")
-    if principal.is_provider:
-        if provider_id is not None and provider_id != principal.provider_id:
+    if actor.is_provider:
+        if provider_id is not None and provider_id != actor.provider_id:
             return []
-        provider_id = principal.provider_id
+        provider_id = actor.provider_id
     entries = redemption.list_ledger(
         voucher_code=query.get("voucher"),
         provider_id=provider_id,
@@ -163,7 +163,7 @@ def reverse_redemption(data, entry_id):
     """Compensate a wrong redemption: a negated ledger entry, the balance restored."""
     if entry_id > MAX_ID:
         raise NotFound("Riscatto non trovato.")
-    principal = current_principal()
+    actor = current_actor()
     return run_in_transaction(
-        lambda: redemption.reverse_redemption(principal.actor(), entry_id, data["reason"])
+        lambda: redemption.reverse_redemption(actor, entry_id, data["reason"])
     )

@@ -27,7 +27,7 @@ from .schemas_reports import (
     StatementSchema,
     YearQuerySchema,
 )
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_reports", __name__, description="Report e rendiconti")
 
@@ -51,7 +51,7 @@ def _no_store(response):
 
 def _record(report_name: str, fmt: str, **params) -> None:
     audit.record(
-        current_principal().actor(),
+        current_actor(),
         "report.downloaded",
         "report",
         report_name,
@@ -77,8 +77,8 @@ def _answer(report_name: str, fmt: str, data: dict, **params):
 
 def _statement_provider(provider_id: int):
     """The provider, if the caller may see its statements: a provider sees only its own."""
-    principal = current_principal()
-    if principal.is_provider and principal.provider_id != provider_id:
+    actor = current_actor()
+    if actor.is_provider and actor.provider_id != provider_id:
         raise NotFound("Fornitore non trovato.")
     return statements.get_provider(provider_id)
 
@@ -157,7 +157,7 @@ def approve_statement(data, provider_id: int):
     """Approve (freeze) a provider's concluded month; 409 if already approved."""
     provider = statements.get_provider(provider_id)
     month: Month = data["month"]
-    statements.approve_statement(current_principal().actor(), provider, month)
+    statements.approve_statement(current_actor(), provider, month)
     try:
         db.session.commit()
     except IntegrityError:
@@ -178,7 +178,7 @@ def mark_paid(data, provider_id: int):
     provider = statements.get_provider(provider_id)
     month: Month = data["month"]
     statements.mark_statement_paid(
-        current_principal().actor(), provider, month, data["reference"], data["paid_on"]
+        current_actor(), provider, month, data["reference"], data["paid_on"]
     )
     db.session.commit()
     return statement_report(provider, month)

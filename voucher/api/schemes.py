@@ -13,7 +13,7 @@ from .schemas_schemes import (
     SchemeSchema,
     SchemeUpdateSchema,
 )
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_schemes", __name__, description="Misure (schemi di buoni)")
 
@@ -56,7 +56,7 @@ def _with_budget(scheme: Scheme) -> dict:
 def create_scheme(data):
     """Create a scheme; it is active at once unless the body says `"status": "draft"`."""
     status = data.pop("status")
-    scheme = schemes.create_scheme(current_principal().actor(), data, status=status)
+    scheme = schemes.create_scheme(current_actor(), data, status=status)
     db.session.commit()
     return _with_budget(scheme)
 
@@ -94,7 +94,7 @@ def get_scheme(scheme_id: int):
 def update_scheme(data, scheme_id: int):
     """Edit a draft scheme: only the fields given change."""
     scheme = schemes.get_scheme(scheme_id)
-    schemes.update_scheme(current_principal().actor(), scheme, data)
+    schemes.update_scheme(current_actor(), scheme, data)
     db.session.commit()
     return _with_budget(scheme)
 
@@ -108,7 +108,7 @@ def update_scheme(data, scheme_id: int):
 def activate_scheme(scheme_id: int):
     """Open a draft scheme: vouchers may be issued from now on."""
     scheme = schemes.get_scheme(scheme_id)
-    schemes.activate_scheme(current_principal().actor(), scheme)
+    schemes.activate_scheme(current_actor(), scheme)
     db.session.commit()
     return _with_budget(scheme)
 
@@ -122,6 +122,6 @@ def activate_scheme(scheme_id: int):
 def close_scheme(scheme_id: int):
     """Close a scheme: no new vouchers; those issued stay spendable until they expire."""
     scheme = schemes.get_scheme(scheme_id)
-    schemes.close_scheme(current_principal().actor(), scheme)
+    schemes.close_scheme(current_actor(), scheme)
     db.session.commit()
     return _with_budget(scheme)

@@ -4,16 +4,16 @@ from functools import wraps
 
 from flask import abort, g, request
 
-from ..permissions import Principal, principal_for_api_key, principal_for_user
-from ..services.providers import authenticate_api_key
-from ..services.users import resolve_token
+from ..services import Actor
+from ..services.providers import actor_for_api_key, authenticate_api_key
+from ..services.users import actor_for, resolve_token
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 
 
-def load_principal() -> None:
+def load_actor() -> None:
     """Before every API request: who is calling, if anyone."""
-    g.principal = None
+    g.actor = None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 512:
@@ -21,15 +21,15 @@ def load_principal() -> None:
     token = token.strip()
     holder = authenticate_api_key(token)
     if holder is not None:
-        g.principal = principal_for_api_key(holder)
+        g.actor = actor_for_api_key(holder)
         return
     user = resolve_token(token)
     if user is not None:
-        g.principal = principal_for_user(user)
+        g.actor = actor_for(user)
 
 
-def current_principal() -> Principal:
-    return g.principal
+def current_actor() -> Actor:
+    return g.actor
 
 
 def requires(permission: str):
@@ -38,10 +38,10 @@ def requires(permission: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            principal = getattr(g, "principal", None)
-            if principal is None:
+            actor = getattr(g, "actor", None)
+            if actor is None:
                 abort(401, "Token mancante, scaduto o non valido.")
-            if not principal.can(permission):
+            if not actor.can(permission):
                 abort(403, "Il tuo ruolo non consente questa operazione.")
             return view(*args, **kwargs)
 

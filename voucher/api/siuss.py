@@ -13,7 +13,7 @@ from ..services import siuss
 from .fields import ProblemSchema, Text, Timestamp
 from .problems import PROBLEM_TYPE
 from .schemas_reports import ApproveSchema
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_siuss", __name__, description="SIUSS: flussi per INPS (WaaS) ed esiti")
 
@@ -127,7 +127,7 @@ def flussi(args):
 def esiti(data):
     """INPS's outcomes for flows it collected; 204 once recorded (a repeated notification is
     recorded once). An unknown id_flusso makes the whole notification a 422."""
-    siuss.record_outcomes(current_principal().actor(), data["elenco_esiti"])
+    siuss.record_outcomes(current_actor(), data["elenco_esiti"])
     db.session.commit()
 
 
@@ -152,7 +152,7 @@ def status():
 def generate(data):
     """Generate (or bring up to date) the flows of a concluded month: one flow per voucher
     with activity; a voucher whose figures changed since gets a cancelling flow and a new one."""
-    summary = siuss.generate_flows(current_principal().actor(), data["month"])
+    summary = siuss.generate_flows(current_actor(), data["month"])
     db.session.commit()
     return summary
 

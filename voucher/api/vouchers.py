@@ -22,7 +22,7 @@ from .schemas_vouchers import (
     VoucherSchema,
     problem_responses,
 )
-from .security import BEARER_SECURITY, current_principal, requires
+from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_vouchers", __name__, description="Buoni servizio")
 
@@ -82,7 +82,7 @@ def issue_voucher(data):
         "beneficiary_id",
         "Beneficiario sconosciuto.",
     )
-    voucher, pin = vouchers.issue_voucher(current_principal().actor(), scheme, person)
+    voucher, pin = vouchers.issue_voucher(current_actor(), scheme, person)
     db.session.commit()
     return _WithPin(voucher, pin)
 
@@ -106,7 +106,7 @@ class _WithPin:
 def get_voucher(code):
     """A voucher by code or QR payload. Providers see only what they need at the door."""
     voucher = find_voucher(code)
-    if current_principal().is_provider:
+    if current_actor().is_provider:
         return jsonify(ProviderVoucherSchema().dump(voucher))
     return voucher
 
@@ -125,7 +125,7 @@ def get_voucher(code):
 )
 def voucher_pdf(code):
     """The printable voucher letter; its QR code encodes exactly `qr_payload`. Staff only."""
-    if current_principal().is_provider:
+    if current_actor().is_provider:
         abort(403, "Il tuo ruolo non consente questa operazione.")
     voucher = find_voucher(code)
     # Imported here so that reportlab loads only when a letter is printed.
@@ -147,9 +147,7 @@ def voucher_pdf(code):
 @blp.doc(security=BEARER_SECURITY, responses=problem_responses({**_NOT_FOUND, **_STATE_CONFLICT}))
 def revoke_voucher(data, code):
     """Revoke a voucher; its unspent balance returns to the scheme's budget."""
-    voucher = vouchers.revoke_voucher(
-        current_principal().actor(), find_voucher(code), data["reason"]
-    )
+    voucher = vouchers.revoke_voucher(current_actor(), find_voucher(code), data["reason"])
     db.session.commit()
     return voucher
 
@@ -161,9 +159,7 @@ def revoke_voucher(data, code):
 @blp.doc(security=BEARER_SECURITY, responses=problem_responses({**_NOT_FOUND, **_STATE_CONFLICT}))
 def replace_voucher(data, code):
     """Replace a lost voucher: the old code is revoked and a new one carries its balance."""
-    new, pin = vouchers.replace_voucher(
-        current_principal().actor(), find_voucher(code), data["reason"]
-    )
+    new, pin = vouchers.replace_voucher(current_actor(), find_voucher(code), data["reason"])
     db.session.commit()
     return _WithPin(new, pin)
 
@@ -176,7 +172,7 @@ def replace_voucher(data, code):
 def reset_pin(data, code):
     """A new PIN for the beneficiary (the old one stops working); also lifts a lockout."""
     voucher = find_voucher(code)
-    pin = vouchers.reset_pin(current_principal().actor(), voucher, data.get("reason"))
+    pin = vouchers.reset_pin(current_actor(), voucher, data.get("reason"))
     db.session.commit()
     return {"code": voucher.code, "pin": pin}
 
@@ -188,9 +184,7 @@ def reset_pin(data, code):
 @blp.doc(security=BEARER_SECURITY, responses=problem_responses({**_NOT_FOUND, **_STATE_CONFLICT}))
 def suspend_voucher(data, code):
     """Suspend an active voucher: providers cannot redeem it until it is reactivated."""
-    voucher = vouchers.suspend_voucher(
-        current_principal().actor(), find_voucher(code), data["reason"]
-    )
+    voucher = vouchers.suspend_voucher(current_actor(), find_voucher(code), data["reason"])
     db.session.commit()
     return voucher
 
@@ -202,9 +196,7 @@ def suspend_voucher(data, code):
 @blp.doc(security=BEARER_SECURITY, responses=problem_responses({**_NOT_FOUND, **_STATE_CONFLICT}))
 def reactivate_voucher(data, code):
     """Lift a suspension."""
-    voucher = vouchers.reactivate_voucher(
-        current_principal().actor(), find_voucher(code), data.get("reason")
-    )
+    voucher = vouchers.reactivate_voucher(current_actor(), find_voucher(code), data.get("reason"))
     db.session.commit()
     return voucher
 

@@ -251,6 +251,18 @@ def authenticate_api_key(key: str) -> KeyHolder | None:
     return holder
 
 
+def actor_for_api_key(holder: KeyHolder) -> Actor:
+    """The Actor of a request made with a provider's API key."""
+    return Actor(
+        type="api_key",
+        id=holder.id,
+        label=f"api-key:{holder.prefix}",
+        role="provider",
+        provider_id=holder.provider_id,
+        api_key_id=holder.id,
+    )
+
+
 def resolve_api_key(key: str) -> ApiKey | None:
     holder = authenticate_api_key(key)
     return None if holder is None else db.session.get(ApiKey, holder.id)

@@ -178,6 +178,7 @@ def sign_out(user: User) -> None:
 
 
 def actor_for(user: User) -> Actor:
+    """The Actor of a signed-in user."""
     return Actor(
         type="user",
         id=user.id,

@@ -18,10 +18,9 @@ BLUEPRINTS = (
 def register_web(app: Flask) -> None:
     from importlib import import_module
 
-    from . import errors, security
+    from . import security
 
     security.init_app(app)
-    errors.init_app(app)
     for name in BLUEPRINTS:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)

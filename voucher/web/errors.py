@@ -1,17 +1,11 @@
 """Italian error pages for everything outside /api."""
 
-import contextlib
-import logging
-
-from flask import Flask, make_response, render_template
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-
-log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: (
@@ -70,46 +64,6 @@ def _allow_header(error: HTTPException) -> dict:
 
 def render_domain_error_page(error: DomainError):
     """A page for a domain error that no view caught (e.g. a NotFound from a service)."""
-    from ..api.problems import STATUS_BY_CODE
-
-    status = STATUS_BY_CODE.get(error.code, 409)
     return render_template(
-        "errors/error.html", status=status, title=str(error.title), message=error.detail
-    ), status
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        from ..api.problems import http_problem, is_api_request, problem
-        from ..extensions import api, db
-
-        if isinstance(error, HTTPException):
-            return api.handle_http_exception(error)
-        with contextlib.suppress(DBAPIError):  # a lost connection: the pool replaces it
-            db.session.rollback()
-        if isinstance(error, OperationalError | DisconnectionError) or (
-            isinstance(error, DBAPIError) and error.connection_invalidated
-        ):
-            # The database is unreachable or busy (restarting, failing over, locked): nothing
-            # was written, and the client may retry the same request (same Idempotency-Key).
-            log.warning("database unavailable: %s", type(error).__name__)
-            response = make_response(api.handle_http_exception(ServiceUnavailable()))
-            response.headers["Retry-After"] = "5"
-            return response
-        if isinstance(error, IntegrityError):
-            # A constraint the code did not foresee (e.g. a race on a unique value): the
-            # database kept the data whole; the client gets a conflict, not a crash.
-            log.warning("integrity error: %s", type(error.orig).__name__)
-            detail = str(
-                _l("L'operazione è in conflitto con dati già registrati. Ricarica e riprova.")
-            )
-            if is_api_request():
-                return problem(409, "conflict", detail)
-            return render_template(
-                "errors/error.html", status=409, title=str(_l("Conflitto")), message=detail
-            ), 409
-        log.exception("unhandled error")
-        if is_api_request():
-            return http_problem(InternalServerError())
-        return render_error_page(InternalServerError())
+        "errors/error.html", status=error.status, title=str(error.title), message=error.detail
+    ), error.status

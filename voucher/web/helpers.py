@@ -4,17 +4,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 
-from ..errors import DomainError
 from ..extensions import db
 from ..services.ente import get_ente
 from ..services.money import format_euro
-from .security import web_principal
+from .security import current_actor
 
 ROME = ZoneInfo("Europe/Rome")
 SERVICE_NAME = _l("Buoni servizio sociali")
@@ -158,13 +157,13 @@ def _url(endpoint: str) -> str | None:
 
 def nav_items() -> list[dict]:
     """The navigation of the signed-in person's role: label, url, description, current."""
-    principal = web_principal()
-    if principal is None:
+    actor = current_actor()
+    if actor is None:
         return []
     items = []
     endpoint = request.endpoint or ""
     for item in NAV:
-        if not principal.can(item.permission):
+        if not actor.can(item.permission):
             continue
         url = _url(item.endpoint)
         if url is None:
@@ -191,14 +190,14 @@ def current_ente():
 
 
 def template_context() -> dict:
-    """What every template may use: ente, principal, nav, role label, locale, service name,
+    """What every template may use: ente, actor, nav, role label, locale, service name,
     and the labels of the domain's codes (categories, units, areas, roles, statuses)."""
-    principal = web_principal()
+    actor = current_actor()
     return {
         "ente": current_ente(),
-        "principal": principal,
+        "actor": actor,
         "nav": nav_items(),
-        "role_label": ROLE_LABELS.get(principal.role, "") if principal else "",
+        "role_label": ROLE_LABELS.get(actor.role, "") if actor else "",
         "current_locale": str(get_locale() or "it"),
         "service_name": SERVICE_NAME,
         "category_labels": CATEGORY_LABELS,
@@ -259,54 +258,6 @@ FILTERS = {
     "datetime_it": datetime_it,
     "localized_name": localized_name,
 }
-
-
-def actor():
-    """The services' Actor for the signed-in person."""
-    return web_principal().actor()
-
-
-def _form_field(form, path: str):
-    """The form field a service error key names: "name", "comuni.0.istat_code", ..."""
-    field = form
-    for part in path.split("."):
-        if part.isdigit():
-            entries = getattr(field, "entries", None)
-            if entries is None or int(part) >= len(entries):
-                return None
-            field = entries[int(part)]
-        else:
-            nested = getattr(field, "form", field)  # a FormField wraps its form
-            try:
-                field = nested[part]
-            except (KeyError, TypeError):
-                return None
-    return None if field is form else field
-
-
-def apply_domain_error(form, error: DomainError, field_map: dict[str, str] | None = None) -> None:
-    """Flash a service's refusal and put its per-field messages next to the fields.
-
-    `field_map` renames service keys to form fields (e.g. "unit_price_cents" -> "unit_price");
-    messages for keys no field matches go to the form's own list (render_form_errors).
-    """
-    flash(error.detail, "danger")
-    field_map = field_map or {}
-    for key, messages in (error.errors or {}).items():
-        prefix, _, rest = key.partition(".")
-        name = field_map.get(key) or (
-            field_map[prefix] + ("." + rest if rest else "") if prefix in field_map else key
-        )
-        field = _form_field(form, name) if form is not None else None
-        target = field.errors if field is not None else None
-        if target is None:
-            if form is None:
-                continue
-            target = form.form_errors
-        if isinstance(target, tuple):  # WTForms' untouched fields hold an empty tuple
-            target = list(target)
-            field.errors = target
-        target.extend(str(m) for m in messages)
 
 
 def option_groups(field) -> list[tuple[str | None, list]]:

@@ -1,4 +1,4 @@
-"""Sign-in for pages (Flask-Login), the current principal, and security headers."""
+"""Sign-in for pages (Flask-Login), the current actor, and security headers."""
 
 from functools import wraps
 
@@ -6,7 +6,8 @@ from flask import Flask, abort, g, request
 from flask_login import current_user
 
 from ..extensions import login_manager
-from ..permissions import Principal, principal_for_user
+from ..services import Actor
+from ..services.users import actor_for
 
 # Bootstrap Italia needs inline SVG sprites and data: fonts; no inline scripts are used.
 CSP = (
@@ -54,9 +55,10 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def web_principal() -> Principal | None:
+def current_actor() -> Actor | None:
+    """The signed-in person, as the services' Actor; None when nobody is signed in."""
     if current_user and current_user.is_authenticated:
-        return principal_for_user(current_user)
+        return actor_for(current_user)
     return None
 
 
@@ -68,7 +70,7 @@ def permission_required(permission: str):
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if not web_principal().can(permission):
+            if not current_actor().can(permission):
                 abort(403)
             return view(*args, **kwargs)
 

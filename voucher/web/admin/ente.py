@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from ...errors import DomainError
 from ...extensions import db
 from ...services import ente as ente_service
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .forms import EnteForm
 
@@ -61,7 +61,7 @@ def _remove_comune(form: EnteForm, index: str) -> None:
 def _save(form: EnteForm) -> bool:
     try:
         ente_service.update_ente(
-            actor(),
+            current_actor(),
             name=form.name.data.strip(),
             fiscal_code=form.fiscal_code.data.strip(),
             belfiore_code=(form.belfiore_code.data or "").strip() or None,

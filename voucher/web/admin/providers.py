@@ -9,7 +9,8 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import Accreditation, ApiKey, User
 from ...services import catalogue, clock, providers, users
-from ..helpers import actor, apply_domain_error, date_it, localized_name
+from ..helpers import current_actor, date_it, localized_name
+from ..refusals import apply_domain_error
 from ..security import permission_required
 from . import bp
 from .forms import (
@@ -89,7 +90,7 @@ def provider_new():
     if form.validate_on_submit():
         try:
             provider = providers.create_provider(
-                actor(),
+                current_actor(),
                 name=form.name.data,
                 vat_number=form.vat_number.data,
                 email=form.email.data or None,
@@ -120,7 +121,7 @@ def provider_accredit(provider_id: int):
     if form.validate_on_submit():
         try:
             providers.accredit(
-                actor(),
+                current_actor(),
                 provider,
                 form.service_code.data,
                 form.valid_from.data,
@@ -149,7 +150,7 @@ def provider_accreditation_end(provider_id: int, accreditation_id: int):
         flash(_("Indicare una data valida per la fine dell'accreditamento."), "danger")
         return redirect(url_for("admin.provider", provider_id=provider.id))
     try:
-        providers.end_accreditation(actor(), accreditation, form.valid_until.data)
+        providers.end_accreditation(current_actor(), accreditation, form.valid_until.data)
     except DomainError as error:
         db.session.rollback()
         messages = [str(m) for ms in (error.errors or {}).values() for m in ms]
@@ -169,7 +170,7 @@ def provider_suspend(provider_id: int):
     form = SuspendForm()
     if form.validate_on_submit():
         try:
-            providers.suspend_provider(actor(), provider, form.reason.data.strip())
+            providers.suspend_provider(current_actor(), provider, form.reason.data.strip())
         except DomainError as error:
             db.session.rollback()
             flash(error.detail, "danger")
@@ -186,7 +187,7 @@ def provider_reinstate(provider_id: int):
     provider = _get_provider(provider_id)
     if request.method == "POST":
         try:
-            providers.reinstate_provider(actor(), provider)
+            providers.reinstate_provider(current_actor(), provider)
         except DomainError as error:
             db.session.rollback()
             flash(error.detail, "danger")
@@ -205,7 +206,7 @@ def provider_operator_new(provider_id: int):
     if form.validate_on_submit():
         try:
             users.create_user(
-                actor(),
+                current_actor(),
                 username=form.username.data,
                 password=form.password.data,
                 role="provider",
@@ -230,7 +231,7 @@ def provider_api_key_new(provider_id: int):
     form = ApiKeyForm(prefix="key")
     if not form.validate_on_submit():
         return _provider_page(provider, api_key_form=form, status=422)
-    key = providers.create_api_key(actor(), provider, form.label.data or None)
+    key = providers.create_api_key(current_actor(), provider, form.label.data or None)
     record = providers.resolve_api_key(key)
     db.session.commit()
     # The key is shown in this response only: it is stored as a digest and never again readable.
@@ -243,7 +244,7 @@ def provider_api_key_revoke(provider_id: int, key_id: int):
     provider = _get_provider(provider_id)
     api_key = _owned(ApiKey, key_id, provider.id)
     if api_key.revoked_at is None:
-        providers.revoke_api_key(actor(), api_key)
+        providers.revoke_api_key(current_actor(), api_key)
         db.session.commit()
         flash(_("Chiave %(prefix)s… revocata.", prefix=api_key.prefix), "success")
     return redirect(url_for("admin.provider", provider_id=provider.id))

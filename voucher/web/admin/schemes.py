@@ -8,8 +8,9 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import AREAS
 from ...services import catalogue, schemes
-from ..helpers import AREA_LABELS, actor, apply_domain_error, localized_name
-from ..security import permission_required
+from ..helpers import AREA_LABELS, localized_name
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .forms import SCHEME_FIELD_MAP, SchemeForm
 
@@ -86,9 +87,9 @@ def _save(form: SchemeForm, scheme=None):
     """Create or update through the service; None (and errors on the form) when refused."""
     try:
         if scheme is None:
-            scheme = schemes.create_scheme(actor(), form.to_data())
+            scheme = schemes.create_scheme(current_actor(), form.to_data())
         else:
-            schemes.update_scheme(actor(), scheme, form.to_data())
+            schemes.update_scheme(current_actor(), scheme, form.to_data())
     except DomainError as error:
         db.session.rollback()
         apply_domain_error(form, error, SCHEME_FIELD_MAP)
@@ -143,7 +144,7 @@ def scheme(scheme_id: int):
 def _change_status(scheme_id: int, change, message: str):
     scheme = _get_scheme(scheme_id)
     try:
-        change(actor(), scheme)
+        change(current_actor(), scheme)
     except DomainError as error:
         db.session.rollback()
         flash(error.detail, "danger")

@@ -7,8 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from ...errors import DomainError
 from ...extensions import db
 from ...services import providers, users
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required, web_principal
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .forms import PasswordForm, RoleForm, UserForm
 
@@ -27,7 +27,7 @@ def _provider_choices() -> list[tuple]:
 
 
 def _is_self(user) -> bool:
-    return user.id == web_principal().user_id
+    return user.id == current_actor().user_id
 
 
 @bp.route("/utenti", endpoint="users")
@@ -44,7 +44,7 @@ def user_new():
     if form.validate_on_submit():
         try:
             user = users.create_user(
-                actor(),
+                current_actor(),
                 username=form.username.data,
                 password=form.password.data,
                 role=form.role.data,
@@ -88,7 +88,7 @@ def user_active(user_id: int):
     user = _get_user(user_id)
     active = request.form.get("active") == "1"
     try:
-        users.set_active(actor(), user, active)
+        users.set_active(current_actor(), user, active)
     except DomainError as error:
         db.session.rollback()
         flash(error.detail, "danger")
@@ -105,7 +105,7 @@ def user_password(user_id: int):
     form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            users.set_password(actor(), user, form.password.data)
+            users.set_password(current_actor(), user, form.password.data)
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
@@ -127,7 +127,7 @@ def user_role(user_id: int):
     form.provider_id.choices = _provider_choices()
     if form.validate_on_submit():
         try:
-            users.set_role(actor(), user, form.role.data, form.provider_id.data)
+            users.set_role(current_actor(), user, form.role.data, form.provider_id.data)
         except DomainError as error:
             db.session.rollback()
             if not error.errors:  # a refusal of the whole change, e.g. one's own role

@@ -11,7 +11,7 @@ from ...models import Provider, Service, Voucher
 from ...services import clock, providers, redemption
 from ...services.letters import UNIT_NAMES, value_text
 from ...services.vouchers import effective_status
-from ..security import web_principal
+from ..security import current_actor
 
 STATUS_LABELS = {
     "active": (_l("Attivo"), "success"),
@@ -26,7 +26,7 @@ KIND_LABELS = {"redemption": _l("Prestazione"), "reversal": _l("Storno")}
 
 def current_provider() -> Provider:
     """The provider the signed-in operator works for."""
-    return providers.get_provider(web_principal().provider_id)
+    return providers.get_provider(current_actor().provider_id)
 
 
 def quantity_text(quantity: Decimal | None, unit: str) -> str:

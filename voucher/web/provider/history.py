@@ -20,7 +20,7 @@ from ...reports.render.csv import render_csv
 from ...reports.tables import Column, Table
 from ...services import clock, codes
 from ..helpers import datetime_it, localized_name
-from ..security import permission_required, web_principal
+from ..security import current_actor, permission_required
 from . import bp
 from .common import KIND_LABELS, current_provider, quantity_text
 from .forms import HistoryForm
@@ -131,7 +131,7 @@ def _args() -> dict:
 @permission_required("redemption.create")
 def redemptions():
     """The provider's redemptions and reversals, newest first, with this month's total."""
-    provider_id = web_principal().provider_id
+    provider_id = current_actor().provider_id
     form, filters = _form()
     query = ledger_query(provider_id, filters)
     count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -209,7 +209,7 @@ def _csv_table(rows: list[LedgerEntry], selected: Totals, filters: Filters) -> T
 @permission_required("redemption.create")
 def redemptions_csv():
     """The filtered list as CSV for Excel in Italy (UTF-8 with BOM, `;`, decimal comma)."""
-    provider_id = web_principal().provider_id
+    provider_id = current_actor().provider_id
     filters = _form()[1]
     query = ledger_query(provider_id, filters)
     table = _csv_table(entries(query, newest_first=False), totals(query), filters)

@@ -17,8 +17,9 @@ from ...extensions import db
 from ...models import LedgerEntry, Voucher
 from ...services import clock, redemption, vouchers
 from ...services.redemption import RedemptionRequest
-from ..helpers import UNIT_LABELS, actor, apply_domain_error, localized_name
-from ..security import permission_required, web_principal
+from ..helpers import UNIT_LABELS, localized_name
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .common import (
     KIND_LABELS,
@@ -171,7 +172,7 @@ def confirm():
     if not form.validate():
         return _card_page(voucher, form, card)
     req = _request(form, voucher)
-    who = actor()
+    who = current_actor()
 
     def work():
         return redemption.redeem(who, current_provider().id, req, form.key.data)
@@ -202,7 +203,7 @@ def confirm():
 def receipt(entry_id: int):
     """A printable receipt of one of the provider's own ledger entries."""
     entry = db.session.get(LedgerEntry, entry_id) if entry_id <= MAX_ID else None
-    if entry is None or entry.provider_id != web_principal().provider_id:
+    if entry is None or entry.provider_id != current_actor().provider_id:
         abort(404)
     scheme = entry.voucher.scheme
     return render_template(

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...reports.periods import Month
 from ...reports.render import FORMATS, render
 from ...services import audit, clock
-from ..helpers import actor
+from ..security import current_actor
 from . import bp
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number in a URL matches nothing
@@ -70,7 +70,7 @@ def send_file(content: bytes, mimetype: str, filename: str) -> Response:
 def record_download(report_name: str, fmt: str, **params) -> None:
     """Record a report download in the audit trail (its name and parameters, never personal
     data) and commit it, as the reports API does."""
-    audit.record(actor(), "report.downloaded", "report", report_name, format=fmt, **params)
+    audit.record(current_actor(), "report.downloaded", "report", report_name, format=fmt, **params)
     db.session.commit()
 
 

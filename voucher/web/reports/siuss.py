@@ -11,8 +11,8 @@ from ...models import SiussFlow
 from ...reports.render import render
 from ...reports.siuss import siuss_report
 from ...services import siuss
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required, web_principal
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .common import (
     MAX_ID,
@@ -31,8 +31,8 @@ OPERATION_LABELS = {"I": _l("Inserimento"), "C": _l("Cancellazione")}
 
 
 def _index_page(form=None, status=200):
-    principal = web_principal()
-    if form is None and principal.can("siuss.manage"):
+    actor = current_actor()
+    if form is None and actor.can("siuss.manage"):
         form = SiussGenerateForm(formdata=None, data={"month": str(last_month())})
     return render_template("reports/siuss.html", periods=siuss.list_periods(), form=form), status
 
@@ -53,7 +53,7 @@ def siuss_generate():
         return _index_page(form, 422)
     month = form.value
     try:
-        summary = siuss.generate_flows(actor(), month)
+        summary = siuss.generate_flows(current_actor(), month)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

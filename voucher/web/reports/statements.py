@@ -15,8 +15,8 @@ from ...models import Provider, Statement
 from ...reports.periods import Month
 from ...reports.statement import statement_report
 from ...services import clock, providers, statements
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required, web_principal
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .common import (
     MAX_ID,
@@ -36,8 +36,8 @@ RECENTLY_PAID = 20
 def _reachable_provider(provider_id: int) -> Provider:
     """The provider, if the signed-in person may see its statements: a provider's operator
     sees only its own, and anything else is 404 so that its existence is not revealed."""
-    principal = web_principal()
-    if principal.is_provider and principal.provider_id != provider_id:
+    actor = current_actor()
+    if actor.is_provider and actor.provider_id != provider_id:
         abort(404)
     try:
         return statements.get_provider(provider_id)
@@ -89,15 +89,15 @@ def statements_index():
 @permission_required("statement.read")
 def my_statements():
     """A provider's own statements: every approved or paid month, and any month on request."""
-    principal = web_principal()
-    if not principal.is_provider:
+    actor = current_actor()
+    if not actor.is_provider:
         return redirect(url_for("reports.statements_index"))
     form, valid = query_form(MonthForm, month=str(last_month()))
     if "month" in request.args and valid:
         return redirect(
-            url_for("reports.statement", provider_id=principal.provider_id, month=str(form.value))
+            url_for("reports.statement", provider_id=actor.provider_id, month=str(form.value))
         )
-    provider = _reachable_provider(principal.provider_id)
+    provider = _reachable_provider(actor.provider_id)
     rows = _statement_rows(Statement.provider_id == provider.id)
     status = 400 if "month" in request.args else 200
     return render_template(
@@ -112,7 +112,7 @@ def _statement_page(provider: Provider, month: Month, paid_form=None, status=200
     lines = data["lines"][(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE]
     if paid_form is None:
         paid_form = PaidForm(formdata=None, data={"month": str(month), "paid_on": clock.today()})
-    principal = web_principal()
+    actor = current_actor()
     return render_template(
         "reports/statement.html",
         provider=provider,
@@ -122,8 +122,8 @@ def _statement_page(provider: Provider, month: Month, paid_form=None, status=200
         page=page,
         pages=pages,
         concluded=month < Month.of(clock.today()),
-        can_manage=principal.can("statement.manage"),
-        own=principal.is_provider,
+        can_manage=actor.can("statement.manage"),
+        own=actor.is_provider,
         paid_form=paid_form,
     ), status
 
@@ -169,7 +169,7 @@ def statement_approve(provider_id: int):
     if month is None:
         return bad_parameter(problem)
     try:
-        statements.approve_statement(actor(), provider, month)
+        statements.approve_statement(current_actor(), provider, month)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -201,7 +201,7 @@ def statement_paid(provider_id: int):
         return _statement_page(provider, month, paid_form=form, status=422)
     try:
         statements.mark_statement_paid(
-            actor(), provider, month, form.reference.data, form.paid_on.data
+            current_actor(), provider, month, form.reference.data, form.paid_on.data
         )
         db.session.commit()
     except DomainError as error:

@@ -13,8 +13,8 @@ from ...services import batch_files as files
 from ...services import batches as service
 from ...services.batches import REASONS
 from ...services.schemes import list_schemes
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .common import BATCH_STATUS_LABELS, no_store, or_404, pdf_response
 from .forms import BatchUploadForm
@@ -46,7 +46,7 @@ def voucher_batches():
             form.scheme_id.errors = [_("Scegliere una misura attiva.")]
         else:
             try:
-                batch = service.create_batch(actor(), scheme, form.file.data.read())
+                batch = service.create_batch(current_actor(), scheme, form.file.data.read())
                 db.session.commit()
             except DomainError as error:
                 db.session.rollback()
@@ -129,7 +129,7 @@ def voucher_batch_progress(batch_id: int):
 def voucher_batch_confirm(batch_id: int):
     batch = _batch(batch_id)
     try:
-        service.confirm_batch(actor(), batch)
+        service.confirm_batch(current_actor(), batch)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -145,7 +145,7 @@ def voucher_batch_confirm(batch_id: int):
 def voucher_batch_discard(batch_id: int):
     batch = _batch(batch_id)
     try:
-        service.discard_batch(actor(), batch)
+        service.discard_batch(current_actor(), batch)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -160,7 +160,7 @@ def voucher_batch_discard(batch_id: int):
 def voucher_batch_requeue(batch_id: int):
     batch = _batch(batch_id)
     try:
-        service.requeue_batch(actor(), batch)
+        service.requeue_batch(current_actor(), batch)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -177,7 +177,7 @@ def voucher_batch_letters(batch_id: int):
     """The batch's letters with the PINs: staff only, never cached, every download audited."""
     batch = _batch(batch_id)
     try:
-        pdf = files.letters_pdf_for_download(actor(), batch)
+        pdf = files.letters_pdf_for_download(current_actor(), batch)
     except NotFound:
         abort(404)
     db.session.commit()
@@ -189,7 +189,7 @@ def voucher_batch_letters(batch_id: int):
 def voucher_batch_delete_letters(batch_id: int):
     batch = _batch(batch_id)
     try:
-        files.delete_letters(actor(), batch)
+        files.delete_letters(current_actor(), batch)
         db.session.commit()
     except NotFound:
         abort(404)
@@ -204,7 +204,7 @@ def voucher_batch_codes(batch_id: int):
     batch = _batch(batch_id)
     if batch.status != "done":
         abort(404)
-    data = files.codes_csv(actor(), batch)
+    data = files.codes_csv(current_actor(), batch)
     db.session.commit()
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"

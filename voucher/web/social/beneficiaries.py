@@ -13,8 +13,8 @@ from ...services import beneficiaries as service
 from ...services.ente import get_ente
 from ...services.identifiers import parse_fiscal_code
 from ...services.schemes import list_schemes
-from ..helpers import actor, apply_domain_error
-from ..security import permission_required
+from ..refusals import apply_domain_error
+from ..security import current_actor, permission_required
 from . import bp
 from .common import SEX_LABELS, STATUS_LABELS, or_404
 from .forms import CATEGORY_LABELS, BeneficiaryForm, SearchForm
@@ -46,7 +46,7 @@ def _derived(fiscal_code: str | None):
 def _household_id(form: BeneficiaryForm) -> int | None:
     label = (form.new_household.data or "").strip()
     if label:
-        return service.create_household(actor(), label).id
+        return service.create_household(current_actor(), label).id
     return form.household_id.data
 
 
@@ -90,7 +90,7 @@ def beneficiary_new():
         elif form.validate_on_submit():
             try:
                 person = service.register_beneficiary(
-                    actor(),
+                    current_actor(),
                     fiscal_code=form.fiscal_code.data,
                     household_id=_household_id(form),
                     **_details(form),
@@ -146,7 +146,7 @@ def beneficiary_edit(beneficiary_id: int):
     if form.validate_on_submit():
         try:
             service.update_beneficiary(
-                actor(), person, household_id=_household_id(form), **_details(form)
+                current_actor(), person, household_id=_household_id(form), **_details(form)
             )
             db.session.commit()
         except DomainError as error:

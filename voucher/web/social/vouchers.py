@@ -15,8 +15,7 @@ from ...services import beneficiaries, codes, letters, redemption, schemes
 from ...services import vouchers as service
 from ...services.batches import issuance_checks
 from ...services.money import format_euro, public_share
-from ..helpers import actor
-from ..security import permission_required
+from ..security import current_actor, permission_required
 from . import bp
 from .common import (
     AUDIT_LABELS,
@@ -93,7 +92,7 @@ def issue_confirm(beneficiary_id: int):
     scheme_id = int(form.scheme_id.data) if form.scheme_id.data.isdigit() else 0
     scheme = or_404(schemes.get_scheme, scheme_id)
     try:
-        voucher, pin = service.issue_voucher(actor(), scheme, person)
+        voucher, pin = service.issue_voucher(current_actor(), scheme, person)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -240,7 +239,7 @@ _WITH_PIN = {"sostituisci", "nuovo-pin"}
 
 def _perform(name: str, voucher: Voucher, reason: str):
     """Run an action; the ones that create a PIN answer with the PIN page."""
-    who = actor()
+    who = current_actor()
     if name == "revoca":
         service.revoke_voucher(who, voucher, reason)
     elif name == "sospendi":
@@ -307,7 +306,7 @@ def reverse(voucher_id: int, entry_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            redemption.reverse_redemption(actor(), entry.id, form.reason.data.strip())
+            redemption.reverse_redemption(current_actor(), entry.id, form.reason.data.strip())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

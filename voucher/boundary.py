@@ -1,0 +1,108 @@
+"""The boundary of every request: one transaction, and one translation of every error.
+
+Like Indico's request handler, the application owns each request's transaction: the view
+runs inside `run_in_transaction`, which commits when it returns, rolls back when it raises,
+retries it on a deadlock or a lost idempotency race, and turns a lost race on a unique value
+into the domain error the service would have raised. Views never commit.
+
+Errors are translated here once for the whole application: under /api/ into RFC 9457
+problem+json (voucher.api.problems), elsewhere into an Italian page (voucher.web.errors).
+"""
+
+import contextlib
+import logging
+
+from flask import Flask, make_response, request, session
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .db import domain_error_for, run_in_transaction
+from .errors import Conflict, DomainError
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class VoucherFlask(Flask):
+    """Flask, with each view run as one transaction (the request boundary)."""
+
+    def dispatch_request(self):
+        dispatch = super().dispatch_request
+        flashed = list(session.get("_flashes", ())) if "_flashes" in session else None
+        attempts = 0
+
+        def attempt():
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:  # a retried view must not show its messages twice
+                if flashed is None:
+                    session.pop("_flashes", None)
+                else:
+                    session["_flashes"] = list(flashed)
+            return dispatch()
+
+        return run_in_transaction(attempt)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error, once: problem+json under /api/, an Italian page elsewhere."""
+    from .api.problems import domain_problem, http_problem, problem
+    from .web.errors import render_domain_error_page, render_error_page
+
+    def http_error(error: HTTPException):
+        if is_api_request():
+            return http_problem(error)
+        return render_error_page(error)
+
+    def domain_error(error: DomainError):
+        if is_api_request():
+            return domain_problem(error)
+        return render_domain_error_page(error)
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, http_error)
+    app.register_error_handler(DomainError, domain_error)
+
+    @app.errorhandler(RecursionError)
+    def _nested_too_deep(error: RecursionError):
+        # The JSON decoder recurses once per level: a body nested past the interpreter's
+        # limit is malformed input, not a server fault.
+        if is_api_request():
+            return problem(400, "bad_request", "Il corpo della richiesta è annidato troppo.")
+        return _unexpected(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        with contextlib.suppress(DBAPIError):  # a lost connection: the pool replaces it
+            db.session.rollback()
+        if isinstance(error, OperationalError | DisconnectionError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            # The database is unreachable or busy (restarting, failing over, locked): nothing
+            # was written, and the client may retry the same request (same Idempotency-Key).
+            log.warning("database unavailable: %s", type(error).__name__)
+            response = make_response(http_error(ServiceUnavailable()))
+            response.headers["Retry-After"] = "5"
+            return response
+        if isinstance(error, IntegrityError):
+            # A constraint the code did not foresee: the database kept the data whole; the
+            # client gets a conflict, not a crash.
+            log.warning("integrity error: %s", type(error.orig).__name__)
+            return domain_error(domain_error_for(error) or _unforeseen_conflict())
+        log.exception("unhandled error")
+        return http_error(InternalServerError())
+
+
+def _unforeseen_conflict() -> DomainError:
+    from flask_babel import gettext as _
+
+    error = Conflict(_("L'operazione è in conflitto con dati già registrati. Ricarica e riprova."))
+    error.title = _("Conflitto")
+    return error
