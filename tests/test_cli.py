@@ -13,7 +13,7 @@ from tests.services.world import make_world
 from voucher.documents.signing import KeyRing
 from voucher.extensions import db
 from voucher.models import User, Voucher
-from voucher.services import SYSTEM, clock, redemption, users, vouchers
+from voucher.services import SYSTEM, clock, issuance, redemption, users
 from voucher.services.redemption import RedemptionRequest
 
 
@@ -92,7 +92,7 @@ def test_expire_marks_vouchers_past_validity(app, runner):
         valid_until=date(last_year, 12, 31),
         year=last_year,
     )
-    voucher, _pin = vouchers.issue_voucher(
+    voucher, _pin = issuance.issue_voucher(
         SYSTEM, world.scheme, world.person, day=date(last_year, 3, 1)
     )
     current = world.issue(person=f.make_beneficiary(), scheme=f.make_scheme())[0]

@@ -16,8 +16,8 @@ from voucher.db import run_in_transaction
 from voucher.errors import BudgetExceeded, DomainError, InsufficientBalance, VoucherExhausted
 from voucher.extensions import db
 from voucher.models import AuditEvent, Beneficiary, LedgerEntry, Provider, Scheme, Voucher
-from voucher.services import SYSTEM, redemption, vouchers
-from voucher.services.audit import verify_chain
+from voucher.services import SYSTEM, issuance, redemption, vouchers
+from voucher.services.audit_verify import verify_chain
 from voucher.services.redemption import RedemptionRequest
 
 pytestmark = pytest.mark.postgres_only
@@ -73,7 +73,7 @@ def _seed(app, vouchers_wanted=2, **scheme_kw):
         provider = f.make_provider()
         codes = []
         for _ in range(vouchers_wanted):
-            voucher, _pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary(), day=DAY)
+            voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary(), day=DAY)
             db.session.commit()
             codes.append(voucher.code)
         return scheme.id, provider.id, codes
@@ -162,7 +162,7 @@ def test_simultaneous_issuance_respects_the_budget(pg_app):
         person = db.session.get(Beneficiary, people[i])
 
         def work():
-            voucher, _pin = vouchers.issue_voucher(SYSTEM, scheme, person, day=DAY)
+            voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, person, day=DAY)
             db.session.flush()
             return voucher.code
 

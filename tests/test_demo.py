@@ -12,7 +12,7 @@ from voucher.demo import COMUNI, demo_period
 from voucher.extensions import db
 from voucher.models import Beneficiary, Comune, LedgerEntry, Provider, Scheme, User, Voucher
 from voucher.services import clock
-from voucher.services.audit import verify_chain
+from voucher.services.audit_verify import verify_chain
 
 
 def _rows(output: str, kind: str) -> list[list[str]]:

@@ -18,9 +18,9 @@ from voucher.errors import DomainError
 from voucher.extensions import db
 from voucher.models import LedgerEntry, Provider, Voucher
 from voucher.services import SYSTEM, clock, redemption
-from voucher.services.audit import verify_chain
+from voucher.services.audit_verify import verify_chain
+from voucher.services.issuance import issue_voucher
 from voucher.services.redemption import RedemptionRequest
-from voucher.services.vouchers import issue_voucher
 
 pytestmark = pytest.mark.postgres_only
 

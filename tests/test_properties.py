@@ -19,8 +19,8 @@ from tests.services.world import START, provider_actor
 from voucher.errors import DomainError
 from voucher.extensions import db
 from voucher.models import Beneficiary, LedgerEntry, Provider, Voucher
-from voucher.services import SYSTEM, redemption, schemes, vouchers
-from voucher.services.audit import verify_chain
+from voucher.services import SYSTEM, issuance, redemption, schemes, vouchers
+from voucher.services.audit_verify import verify_chain
 from voucher.services.redemption import RedemptionRequest
 
 PRICE = 1_999  # cents an hour: an odd price, so that quantities round
@@ -168,7 +168,7 @@ def _step(base: Base, model: Model, op: tuple, n: int) -> None:
         expected = _predict_issue(model, person)
         beneficiary = db.session.get(Beneficiary, base.person_ids[person])
         result, error = _attempt(
-            lambda: vouchers.issue_voucher(SYSTEM, scheme, beneficiary, day=model.day)
+            lambda: issuance.issue_voucher(SYSTEM, scheme, beneficiary, day=model.day)
         )
         assert error == expected, (op, error, expected)
         if result:

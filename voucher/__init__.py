@@ -2,22 +2,13 @@
 
 import logging
 import os
-from pathlib import Path
 
 from flask import Flask
 
 from .boundary import VoucherFlask
+from .resources import resource_dir
 
 __version__ = "0.1.0"
-
-_PACKAGE = Path(__file__).resolve().parent
-
-
-def _resource_dir(name: str) -> str:
-    """Installed wheels carry templates/, static/ and migrations/ inside the package; a
-    source checkout keeps them at the top of the repository."""
-    inside = _PACKAGE / name
-    return str(inside if inside.is_dir() else _PACKAGE.parent / name)
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -25,8 +16,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = VoucherFlask(
         __name__,
         instance_relative_config=True,
-        template_folder=_resource_dir("templates"),
-        static_folder=_resource_dir("static"),
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
     )
     if os.environ.get("VOUCHER_INSTANCE_PATH"):
         app.instance_path = os.environ["VOUCHER_INSTANCE_PATH"]
@@ -78,7 +69,7 @@ def register_extensions(app: Flask) -> None:
         elif db.engine.dialect.driver == "psycopg":
             configure_postgresql(db.engine)
     audit.install(Session)
-    migrate.init_app(app, db, directory=_resource_dir("migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=resource_dir("migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

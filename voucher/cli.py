@@ -15,8 +15,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .db import run_in_transaction
 from .errors import DomainError
-from .extensions import db
 from .models import ROLES
 from .services import SYSTEM
 
@@ -55,17 +55,17 @@ def create_user_command(username, role, provider_id, full_name):
         _fail("--provider è obbligatorio per il ruolo provider.")
     password = _read_password()
     try:
-        user = create_user(
-            SYSTEM,
-            username=username,
-            password=password,
-            role=role,
-            provider_id=provider_id,
-            full_name=full_name,
+        user = run_in_transaction(
+            lambda: create_user(
+                SYSTEM,
+                username=username,
+                password=password,
+                role=role,
+                provider_id=provider_id,
+                full_name=full_name,
+            )
         )
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
         _fail(_domain_message(error))
     click.echo(f"Utente {user.username} creato (ruolo {user.role}).")
 
@@ -82,13 +82,10 @@ def demo_command(password):
     from .demo import DemoNotEmpty, load_demo
 
     try:
-        logins = load_demo(password=password)
-        db.session.commit()
+        logins = run_in_transaction(lambda: load_demo(password=password))
     except DemoNotEmpty as error:
-        db.session.rollback()
         _fail(str(error))
     except DomainError as error:  # a --password that the password policy refuses
-        db.session.rollback()
         _fail(_domain_message(error))
     click.echo("Dati dimostrativi caricati. Accessi:")
     for login in logins:
@@ -103,8 +100,7 @@ def expire_command():
     """The nightly job: mark vouchers past their validity as expired."""
     from .services.vouchers import expire_vouchers
 
-    count = expire_vouchers(SYSTEM)
-    db.session.commit()
+    count = run_in_transaction(lambda: expire_vouchers(SYSTEM))
     click.echo(f"Buoni scaduti: {count}.")
 
 
@@ -114,7 +110,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @audit_cli.command("verify")
 def audit_verify_command():
     """Recompute the hash chain; name the first broken link (exit 1 if any)."""
-    from .services.audit import verify_chain
+    from .services.audit_verify import verify_chain
 
     report = verify_chain()
     if report.ok:
@@ -164,6 +160,7 @@ def worker_command(once, poll):
 
 
 def register_commands(app: Flask) -> None:
+    """Add the application's commands to `flask --app voucher`."""
     for command in (
         create_user_command,
         demo_command,
@@ -177,8 +174,8 @@ def register_commands(app: Flask) -> None:
 
 def main() -> None:
     """`voucher …` as a shortcut for `flask --app voucher …`."""
-    from flask.cli import FlaskGroup
+    from flask.cli import FlaskGroup, ScriptInfo
 
-    from . import create_app
-
-    FlaskGroup(create_app=create_app)(prog_name="voucher")
+    # The application named by its import path, exactly as `--app voucher` does: this module
+    # is registered by the package, so it does not import it back.
+    FlaskGroup()(prog_name="voucher", obj=ScriptInfo(app_import_path="voucher"))

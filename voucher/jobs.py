@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import and_, or_, select
 
+from .db import run_in_transaction
 from .extensions import db
 from .models import IssueBatch
-from .services import batches, clock
+from .services import batch_processing, clock
 
 log = logging.getLogger(__name__)
 
@@ -60,39 +61,47 @@ def claim_batch(worker_id: str) -> int | None:
     """Take the oldest batch that is queued, or running under an expired lease; commit the
     lease and return its id (None when there is nothing to do)."""
     _size, lease = _settings()
-    now = clock.now()
     while True:
-        batch = db.session.execute(
-            select(IssueBatch)
-            .where(
-                or_(
-                    IssueBatch.status == "queued",
-                    and_(
-                        IssueBatch.status == "running",
-                        or_(IssueBatch.lease_until.is_(None), IssueBatch.lease_until < now),
-                    ),
-                )
-            )
-            .order_by(IssueBatch.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).scalar_one_or_none()
-        if batch is None:
-            db.session.commit()
+        claimed = run_in_transaction(lambda: _claim_oldest(worker_id, lease))
+        if claimed is None:
             return None
-        if batch.attempts >= MAX_ATTEMPTS:
-            # Claimed and lost this many times: something in the batch kills its workers.
-            batches.fail_batch(batch, batch.error or "Elaborazione interrotta più volte.")
-            db.session.commit()
-            continue
-        batch.status = "running"
-        batch.lease_owner = worker_id
-        batch.lease_until = now + lease
-        batch.started_at = batch.started_at or now
-        batch.attempts += 1
-        db.session.commit()
-        log.info("batch %s claimed (attempt %s)", batch.id, batch.attempts)
-        return batch.id
+        batch_id, attempts = claimed
+        if attempts <= MAX_ATTEMPTS:
+            log.info("batch %s claimed (attempt %s)", batch_id, attempts)
+            return batch_id
+
+
+def _claim_oldest(worker_id: str, lease: timedelta) -> tuple[int, int] | None:
+    """The oldest claimable batch with its attempts, now leased to this worker; a batch
+    past MAX_ATTEMPTS is failed instead (its attempts then exceed MAX_ATTEMPTS)."""
+    now = clock.now()
+    batch = db.session.execute(
+        select(IssueBatch)
+        .where(
+            or_(
+                IssueBatch.status == "queued",
+                and_(
+                    IssueBatch.status == "running",
+                    or_(IssueBatch.lease_until.is_(None), IssueBatch.lease_until < now),
+                ),
+            )
+        )
+        .order_by(IssueBatch.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if batch is None:
+        return None
+    if batch.attempts >= MAX_ATTEMPTS:
+        # Claimed and lost this many times: something in the batch kills its workers.
+        batch_processing.fail_batch(batch, batch.error or "Elaborazione interrotta più volte.")
+        return batch.id, MAX_ATTEMPTS + 1
+    batch.status = "running"
+    batch.lease_owner = worker_id
+    batch.lease_until = now + lease
+    batch.started_at = batch.started_at or now
+    batch.attempts += 1
+    return batch.id, batch.attempts
 
 
 def _still_ours(batch_id: int, worker_id: str) -> IssueBatch | None:
@@ -111,47 +120,51 @@ def run_batch(batch_id: int, worker_id: str, stop: threading.Event | None = None
     size, lease = _settings()
     try:
         while True:
-            batch = _still_ours(batch_id, worker_id)
-            if batch is None:
-                db.session.rollback()
-                return "lost"
-            if stop is not None and stop.is_set():
-                batch.lease_owner, batch.lease_until = None, clock.now()
-                batch.attempts = max(0, batch.attempts - 1)  # a clean stop is no failure
-                db.session.commit()
-                return "stopped"
-            actor = batches.batch_actor(batch)
-            handled = batches.process_chunk(actor, batch, size)
-            if not handled:
-                batches.finish_batch(actor, batch)
-                db.session.commit()
-                log.info(
-                    "batch %s done: %s issued, %s refused", batch_id, batch.issued, batch.refused
-                )
-                return "done"
-            batch.lease_until = clock.now() + lease
-            db.session.commit()
+            outcome = run_in_transaction(
+                lambda: _next_chunk(batch_id, worker_id, stop, size, lease)
+            )
+            if outcome is not None:
+                return outcome
     except Exception as error:
-        db.session.rollback()
         # The type only: messages may quote the data of the row that failed.
-        log.exception("batch %s: chunk failed (%s)", batch_id, type(error).__name__)
-        return _record_error(batch_id, worker_id, error)
+        kind = type(error).__name__
+        log.exception("batch %s: chunk failed (%s)", batch_id, kind)
+        # Its own transaction: the chunk's work is gone, the error and the freed lease stay.
+        return run_in_transaction(lambda: _record_error(batch_id, worker_id, kind))
 
 
-def _record_error(batch_id: int, worker_id: str, error: Exception) -> str:
+def _next_chunk(
+    batch_id: int, worker_id: str, stop: threading.Event | None, size: int, lease: timedelta
+) -> str | None:
+    """Issue one chunk and renew the lease; the batch's outcome once there is one."""
     batch = _still_ours(batch_id, worker_id)
     if batch is None:
-        db.session.rollback()
         return "lost"
-    message = f"Errore durante l'elaborazione ({type(error).__name__})."
+    if stop is not None and stop.is_set():
+        batch.lease_owner, batch.lease_until = None, clock.now()
+        batch.attempts = max(0, batch.attempts - 1)  # a clean stop is no failure
+        return "stopped"
+    actor = batch_processing.batch_actor(batch)
+    handled = batch_processing.process_chunk(actor, batch, size)
+    if not handled:
+        batch_processing.finish_batch(actor, batch)
+        log.info("batch %s done: %s issued, %s refused", batch_id, batch.issued, batch.refused)
+        return "done"
+    batch.lease_until = clock.now() + lease
+    return None
+
+
+def _record_error(batch_id: int, worker_id: str, kind: str) -> str:
+    batch = _still_ours(batch_id, worker_id)
+    if batch is None:
+        return "lost"
+    message = f"Errore durante l'elaborazione ({kind})."
     if batch.attempts >= MAX_ATTEMPTS:
-        batches.fail_batch(batch, message)
-        db.session.commit()
+        batch_processing.fail_batch(batch, message)
         return "failed"
     batch.error = message
     batch.lease_until = clock.now()  # free to be claimed again at once
     batch.lease_owner = None
-    db.session.commit()
     return "error"
 
 
@@ -176,8 +189,7 @@ def run_forever(stop: threading.Event, poll_seconds: float = _POLL_SECONDS) -> N
     while not stop.is_set():
         try:
             busy = run_pending(worker_id, stop=stop)
-        except Exception:
-            db.session.rollback()
+        except Exception:  # run_in_transaction has rolled back; the loop must go on
             log.exception("batch worker: unexpected error")
             busy = 0
         finally:
@@ -227,8 +239,7 @@ class _Runner:
             with app.app_context():
                 try:
                     busy = run_pending(worker_id, stop=self.stopping)
-                except Exception:
-                    db.session.rollback()
+                except Exception:  # run_in_transaction has rolled back; the thread goes on
                     log.exception("batch thread: unexpected error")
                     busy = 0
             if busy:

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "voucher.issue": STAFF,
     "voucher.manage": STAFF,
     "voucher.read": frozenset({"admin", "social_worker", "auditor", "provider"}),
+    # The letter is addressed to the beneficiary, with personal data: providers never print it.
+    "voucher.print": frozenset({"admin", "social_worker", "auditor"}),
     "redemption.create": frozenset({"provider"}),
     "redemption.read": ALL,
     "redemption.reverse": STAFF,

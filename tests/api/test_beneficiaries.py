@@ -2,14 +2,16 @@
 access to special-category data."""
 
 import json
+from contextlib import nullcontext
 
 import pytest
 from codicefiscale import codicefiscale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories as f
+from tests.races import rival_unseen
 from voucher.extensions import db
-from voucher.models import AuditEvent
+from voucher.models import AuditEvent, Beneficiary
 from voucher.services import SYSTEM, beneficiaries
 
 URL = "/api/v1/beneficiaries"
@@ -156,6 +158,23 @@ def test_duplicate_codice_fiscale_is_409(client, as_role):
         URL, json=person(fiscal_code=ANNA.lower(), first_name="Annina"), headers=as_role("admin")
     )
     assert_problem(again, 409, "duplicate_beneficiary")
+
+
+@pytest.mark.parametrize("race", [False, True], ids=["seen", "lost_race"])
+def test_duplicate_codice_fiscale_reads_the_same_when_the_race_is_lost(client, as_role, race):
+    """A rival registered between the service's check and its insert: the database's unique
+    constraint refuses, and the answer is the one the check would have given."""
+    register(client, as_role("social_worker"))
+    with rival_unseen(Beneficiary.fiscal_code) if race else nullcontext() as seen:
+        again = client.post(URL, json=person(first_name="Annina"), headers=as_role("admin"))
+    if race:
+        seen.assert_lost_at_the_constraint()
+    problem = assert_problem(again, 409, "duplicate_beneficiary")
+    assert problem["detail"] == "Un beneficiario con questo codice fiscale è già registrato."
+    same_code = select(func.count()).where(Beneficiary.fiscal_code == ANNA)
+    assert db.session.execute(same_code).scalar_one() == 1
+    registered = select(func.count()).where(AuditEvent.action == "beneficiary.registered")
+    assert db.session.execute(registered).scalar_one() == 1
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
 """The providers API: registration, reach, accreditations, suspension and API keys."""
 
+from contextlib import nullcontext
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories as f
+from tests.races import rival_unseen
 from voucher.extensions import db
-from voucher.models import ApiKey, AuditEvent
+from voucher.models import ApiKey, AuditEvent, Provider
 from voucher.services import SYSTEM, clock, providers
 
 URL = "/api/v1/providers"
@@ -61,6 +63,13 @@ def assert_problem(response, status, code):
     if status == 422:
         assert isinstance(problem["errors"], dict) and problem["errors"]
     return problem
+
+
+def provider_count(vat_number: str | None = None) -> int:
+    query = select(func.count()).select_from(Provider)
+    if vat_number is not None:
+        query = query.where(Provider.vat_number == vat_number)
+    return db.session.execute(query).scalar_one()
 
 
 def actions(provider_id) -> list[str]:
@@ -122,6 +131,24 @@ def test_duplicate_partita_iva_is_409(client, as_role):
     again = client.post(URL, json={**data, "name": "Altro nome"}, headers=as_role("admin"))
     problem = assert_problem(again, 409, "conflict")
     assert "partita IVA" in problem["detail"]
+
+
+@pytest.mark.parametrize("race", [False, True], ids=["seen", "lost_race"])
+def test_duplicate_partita_iva_reads_the_same_when_the_race_is_lost(client, as_role, race):
+    """A rival registered between the service's check and its insert: the database's unique
+    constraint refuses, and the answer is the one the check would have given."""
+    rival = f.make_provider()
+    before = provider_count()
+    with rival_unseen(Provider.vat_number) if race else nullcontext() as seen:
+        response = client.post(
+            URL, json=new_provider(vat_number=rival.vat_number), headers=as_role("admin")
+        )
+    if race:
+        seen.assert_lost_at_the_constraint()
+    problem = assert_problem(response, 409, "conflict")
+    assert problem["detail"] == "Un fornitore con questa partita IVA è già registrato."
+    assert provider_count() == before
+    assert provider_count(rival.vat_number) == 1
 
 
 @pytest.mark.parametrize(

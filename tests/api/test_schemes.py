@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests import factories as f
 from voucher.extensions import db
 from voucher.models import AuditEvent
-from voucher.services import SYSTEM, clock, redemption, vouchers
+from voucher.services import SYSTEM, clock, issuance, redemption, vouchers
 from voucher.services.redemption import RedemptionRequest
 
 URL = "/api/v1/schemes"
@@ -271,8 +271,8 @@ def test_committed_and_redeemed_follow_vouchers_and_ledger(client, as_role):
     from voucher.models import Scheme
 
     scheme = db.session.get(Scheme, scheme_id)
-    spent, _pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
-    revoked, _pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    spent, _pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    revoked, _pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
     db.session.commit()
     request = RedemptionRequest(
         voucher=spent.code, service_code="A1", service_date=clock.today(), amount_cents=4_000

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from tests.api.voucher_world import ROLES, api_key_headers, assert_problem, make_world
+from tests.voucher_states import CLOSED, RESET_PIN_REFUSED, close
 from voucher.documents.signing import end_of_day_epoch
 from voucher.extensions import db
 from voucher.models import AuditEvent
@@ -414,6 +415,37 @@ def test_reset_pin_gives_a_new_pin_and_the_old_stops_working(world):
         assert_problem(old, 401, "invalid_code_or_pin")
     new = world.client.post("/api/v1/balance", json={"code": issued["code"], "pin": body["pin"]})
     assert new.status_code == 200
+
+
+@pytest.mark.parametrize("status", sorted(CLOSED))
+def test_reset_pin_is_refused_on_a_voucher_that_can_no_longer_be_spent(world, status):
+    voucher, _pin = world.issue()
+    voucher = close(voucher, world.provider, status)
+    digest = voucher.pin_hash
+    response = world.client.post(
+        f"/api/v1/vouchers/{voucher.code}/reset-pin",
+        json={"reason": "PIN dimenticato"},
+        headers=world.headers("social_worker"),
+    )
+    body = assert_problem(response, 409, "conflict")
+    assert body["detail"] == RESET_PIN_REFUSED
+    assert "pin" not in body
+    db.session.expire_all()
+    assert vouchers.get_voucher(voucher.code).pin_hash == digest
+    resets = select(AuditEvent).where(
+        AuditEvent.object_id == voucher.code, AuditEvent.action == "voucher.pin_reset"
+    )
+    assert db.session.execute(resets).first() is None
+
+
+def test_reset_pin_is_allowed_on_a_suspended_voucher(world):
+    voucher, _pin = world.issue()
+    vouchers.suspend_voucher(SYSTEM, voucher, "Verifica")
+    db.session.commit()
+    response = world.client.post(
+        f"/api/v1/vouchers/{voucher.code}/reset-pin", headers=world.headers("social_worker")
+    )
+    assert response.status_code == 200 and response.get_json()["pin"].isdigit()
 
 
 def test_suspend_and_reactivate(world):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests import factories as f
 from voucher.extensions import db
-from voucher.services import SYSTEM, clock, providers, users, vouchers
+from voucher.services import SYSTEM, clock, issuance, providers, users
 
 ROLES = ("admin", "social_worker", "auditor", "provider")
 
@@ -32,7 +32,7 @@ class World:
 
     def issue(self, scheme=None, person=None, day=None):
         """A voucher issued through the service, committed; returns (voucher, pin)."""
-        voucher, pin = vouchers.issue_voucher(
+        voucher, pin = issuance.issue_voucher(
             SYSTEM, scheme or self.scheme, person or self.person, day=day
         )
         db.session.commit()

@@ -27,7 +27,7 @@ from tests.browser.support import (  # noqa: F401 - also imported from here by t
 )
 from tests.conftest import make_app
 from voucher.extensions import db
-from voucher.services import SYSTEM, clock, vouchers
+from voucher.services import SYSTEM, clock, issuance
 
 
 @dataclass
@@ -57,8 +57,8 @@ def _seed() -> dict:
         services=("A1", "A3"), valid_from=clock.today() - timedelta(days=400)
     )
     person = f.make_beneficiary(first_name=FIRST_NAME, last_name=LAST_NAME, isee_cents=900_000)
-    voucher, pin = vouchers.issue_voucher(SYSTEM, hours, person)
-    eur_voucher, _pin = vouchers.issue_voucher(SYSTEM, euros, person)
+    voucher, pin = issuance.issue_voucher(SYSTEM, hours, person)
+    eur_voucher, _pin = issuance.issue_voucher(SYSTEM, euros, person)
     db.session.commit()
     operator = f.make_user("provider", provider=provider)
     worker = f.make_user("social_worker")

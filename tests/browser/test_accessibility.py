@@ -40,7 +40,7 @@ from voucher import jobs
 from voucher.demo import load_demo
 from voucher.extensions import db
 from voucher.models import IssueBatch, LedgerEntry, Provider, Scheme, User, Voucher
-from voucher.reports.periods import Month
+from voucher.periods import Month
 from voucher.services import batches, clock, siuss, users
 from voucher.web.social.vouchers import ACTIONS
 

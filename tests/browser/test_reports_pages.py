@@ -18,7 +18,7 @@ from tests.browser.support import CHROMIUM, DESKTOP, axe_violations, open_tab, s
 from tests.conftest import make_app
 from tests.reports.world import Ledger, issue, make_provider, make_scheme
 from voucher.extensions import db
-from voucher.reports.periods import Month
+from voucher.periods import Month
 from voucher.services import clock
 
 pytestmark = pytest.mark.browser

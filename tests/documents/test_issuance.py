@@ -11,7 +11,7 @@ from voucher.documents.letter import letters_pdf
 from voucher.documents.signing import KeyRing, end_of_day_epoch, keyring
 from voucher.errors import BudgetExceeded
 from voucher.extensions import db
-from voucher.services import SYSTEM, clock, providers, vouchers
+from voucher.services import SYSTEM, clock, issuance, providers, vouchers
 from voucher.services.letters import coverage_text, letter_for, letters_for, value_text
 
 from .support import page_qr_codes, pdf_pages, pdf_text, verify_jws
@@ -29,7 +29,7 @@ def world(app):
 
 
 def issue(scheme, person):
-    voucher, pin = vouchers.issue_voucher(SYSTEM, scheme, person)
+    voucher, pin = issuance.issue_voucher(SYSTEM, scheme, person)
     db.session.commit()
     return voucher, pin
 
@@ -167,17 +167,17 @@ def test_rotation_new_key_signs_old_payloads_still_verify(app, world, client, tm
 def test_issuing_in_chunks_keeps_the_budget(world):
     _scheme, _provider, person = world
     scheme = f.make_scheme(face_value_cents=10_000, budget_cents=30_000)
-    issued = [vouchers.issue_voucher(SYSTEM, scheme, person, flush=False) for _ in range(3)]
+    issued = [issuance.issue_voucher(SYSTEM, scheme, person, flush=False) for _ in range(3)]
     with pytest.raises(BudgetExceeded):
-        vouchers.issue_voucher(SYSTEM, scheme, person, flush=False)
+        issuance.issue_voucher(SYSTEM, scheme, person, flush=False)
     db.session.commit()
     assert all(v.id is not None for v, _pin in issued)
     with pytest.raises(BudgetExceeded):  # a new transaction reads the budget afresh
-        vouchers.issue_voucher(SYSTEM, scheme, person)
+        issuance.issue_voucher(SYSTEM, scheme, person)
     db.session.rollback()
     vouchers.revoke_voucher(SYSTEM, issued[0][0], "smarrito")
     db.session.commit()
-    vouchers.issue_voucher(SYSTEM, scheme, person)  # the revoked voucher's value came back
+    issuance.issue_voucher(SYSTEM, scheme, person)  # the revoked voucher's value came back
     db.session.commit()
 
 
@@ -192,7 +192,7 @@ def test_a_chunk_flushes_once(app, world):
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         for _ in range(5):
-            vouchers.issue_voucher(SYSTEM, scheme, person, flush=False)
+            issuance.issue_voucher(SYSTEM, scheme, person, flush=False)
         assert inserts == []
         db.session.flush()
     finally:

@@ -26,7 +26,7 @@ from tests.services.world import make_world
 from voucher.documents.signing import keyring
 from voucher.extensions import db
 from voucher.models import LedgerEntry, Voucher
-from voucher.services import audit, redemption, users, vouchers
+from voucher.services import audit_verify, redemption, users, vouchers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,7 +95,7 @@ def build_activity(app) -> dict:
 
 def check_restored(app, expected: dict) -> None:
     with app.app_context():
-        report = audit.verify_chain()
+        report = audit_verify.verify_chain()
         assert report.ok, report
         assert report.events > 0
         assert keyring().jwks() == expected["jwks"]

@@ -8,7 +8,7 @@ from tests import factories as f
 from tests.conftest import make_app
 from voucher.extensions import db
 from voucher.models import LedgerEntry
-from voucher.services import SYSTEM, clock, vouchers
+from voucher.services import SYSTEM, clock, issuance
 from voucher.services.providers import create_api_key
 
 
@@ -34,7 +34,7 @@ def test_dropped_connections_cost_one_retry_and_no_double_spending(postgres_url,
         f.make_ente()
         scheme = f.make_scheme(unit="EUR", unit_price_cents=None)
         provider = f.make_provider()
-        voucher, _pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+        voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
         key = create_api_key(SYSTEM, provider)
         db.session.commit()
         code, value = voucher.code, voucher.value_cents

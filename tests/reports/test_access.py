@@ -7,7 +7,7 @@ import pytest
 from tests import factories as f
 from tests.reports.world import Ledger, headers_for, issue, make_provider, make_scheme
 from voucher.models import AuditEvent
-from voucher.reports.periods import Month
+from voucher.periods import Month
 from voucher.services import clock
 
 YEAR = clock.today().year - 1

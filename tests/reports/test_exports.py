@@ -182,3 +182,19 @@ def test_large_statement_pdf_has_page_numbers():
     xlsx, _, _ = render("statement", "xlsx", data)
     info = load_workbook(io.BytesIO(xlsx))["Informazioni"]
     assert any(row[1] and "=HYPERLINK(1)" in row[1] for row in info.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_statement_export_names_each_kind_with_its_one_italian_word(world, lang):
+    """The word the pages use ("Prestazione", "Storno"), in Italian whatever the reader's
+    language: an export is an Italian document."""
+    w = world
+    w["client"].set_cookie("lang", lang)
+    response = fetch(w, _path(w, "statement"), "csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    kinds = {row[1] for row in rows[1:-1]}
+    assert kinds == {"Prestazione", "Storno"}
+    xlsx = fetch(w, _path(w, "statement"), "xlsx")
+    info = load_workbook(io.BytesIO(xlsx.data))["Informazioni"]
+    cells = [str(cell) for row in info.iter_rows(values_only=True) for cell in row if cell]
+    assert any("Stato del rendiconto: aperto." in cell for cell in cells)

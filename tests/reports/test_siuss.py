@@ -13,8 +13,8 @@ from tests import factories as f
 from tests.reports.world import Ledger, headers_for, issue, make_provider, make_scheme, parse
 from voucher.extensions import db
 from voucher.models import Service
-from voucher.reports.siuss_codes import birthplace_code
 from voucher.services import clock
+from voucher.services.siuss_codes import birthplace_code
 
 YEAR = clock.today().year - 1
 NS = {"s": "http://inps.it/Casellario"}

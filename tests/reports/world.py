@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from tests import factories as f
 from voucher.extensions import db
-from voucher.services import SYSTEM, redemption, vouchers
+from voucher.services import SYSTEM, issuance, redemption
 from voucher.services.redemption import RedemptionRequest
 
 _keys = itertools.count(1)
@@ -100,7 +100,7 @@ class Ledger:
 
 def issue(scheme, person, day=None):
     """A voucher of `scheme`, issued on its first day unless told otherwise."""
-    voucher, _pin = vouchers.issue_voucher(SYSTEM, scheme, person, day=day or scheme.valid_from)
+    voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, person, day=day or scheme.valid_from)
     db.session.commit()
     return voucher
 

@@ -8,8 +8,8 @@ from tests import factories as f
 from tests.services.world import START, audit_actions
 from voucher.extensions import db
 from voucher.models import AuditChain, AuditEvent, LedgerEntry
-from voucher.services import SYSTEM, providers, redemption, users, vouchers
-from voucher.services.audit import verify_chain
+from voucher.services import SYSTEM, issuance, providers, redemption, users, vouchers
+from voucher.services.audit_verify import verify_chain
 
 
 def _issue(w):
@@ -181,9 +181,9 @@ def test_the_cli_reports_an_intact_chain(app, world, runner):
 
 def test_a_rolled_back_savepoint_drops_only_its_own_events(app, world):
     first, second = f.make_beneficiary(), f.make_beneficiary()
-    kept, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, first)
+    kept, _pin = issuance.issue_voucher(SYSTEM, world.scheme, first)
     with pytest.raises(sa.exc.DBAPIError), db.session.begin_nested():
-        dropped, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, second)
+        dropped, _pin = issuance.issue_voucher(SYSTEM, world.scheme, second)
         dropped_code = dropped.code
         db.session.execute(sa.text("SELECT * FROM no_such_table"))
     db.session.commit()
@@ -279,7 +279,7 @@ def test_links_made_by_the_database_match_the_documented_hash(app, world):
     rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
     prev = audit.GENESIS
     for row in rows:
-        fields = {name: getattr(row, name) for name in audit._FIELDS}
+        fields = {name: getattr(row, name) for name in audit.EVENT_FIELDS}
         assert row.prev_hash == prev
         assert row.hash == audit.event_hash(prev, row.seq, fields)
         prev = row.hash
@@ -319,7 +319,7 @@ def test_a_redemption_event_names_its_ledger_entry(app, world):
 def test_a_redemption_keeps_its_place_among_the_events_of_its_transaction(app, world):
     """Events recorded before a redemption, in the same transaction, come before it in
     the chain; those recorded after it, after it."""
-    other, _pin = vouchers.issue_voucher(SYSTEM, world.scheme, f.make_beneficiary())
+    other, _pin = issuance.issue_voucher(SYSTEM, world.scheme, f.make_beneficiary())
     db.session.commit()
     vouchers.suspend_voucher(SYSTEM, other, "verifica")
     world.redeem(1_000, key="dopo-la-sospensione")

@@ -17,7 +17,7 @@ from voucher import jobs
 from voucher.errors import Conflict, SchemeNotActive, ValidationFailed
 from voucher.extensions import db
 from voucher.models import AuditEvent, IssueBatch, IssueBatchDocument, Voucher
-from voucher.services import SYSTEM, batch_files, batches, clock, vouchers
+from voucher.services import SYSTEM, batch_files, batch_processing, batches, clock, issuance
 
 
 def csv_of(*lines: str, header: str | None = "codice_fiscale;note") -> bytes:
@@ -120,7 +120,7 @@ def test_dry_run_reports_every_outcome_in_file_order(app, world):
         eligible_categories=["elderly_self_sufficient"],
     )
     holder = f.make_beneficiary()
-    vouchers.issue_voucher(SYSTEM, scheme, holder)  # 50_000 of 150_000 committed
+    issuance.issue_voucher(SYSTEM, scheme, holder)  # 50_000 of 150_000 committed
     db.session.commit()
     first, second, third = (f.make_beneficiary() for _ in range(3))
     minor = f.make_beneficiary(age=10, categories=("minor",))
@@ -291,7 +291,7 @@ def test_processing_checks_again_and_reports_rows_refused_at_confirmation(app, w
     # Between the dry run and the confirmation, others spent part of the budget, and the
     # first person's situation changed.
     for _ in range(3):
-        vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+        issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
     people[0].categories = ["minor"]
     db.session.commit()
     batches.confirm_batch(worker, batch)
@@ -349,7 +349,7 @@ def confirmed(worker, scheme, count):
 def test_a_crash_mid_batch_resumes_without_issuing_twice(app, world, worker, monkeypatch):
     app.config["BATCH_CHUNK_SIZE"] = 2
     batch = confirmed(worker, world, 5)
-    real_issue = batches.issue_voucher
+    real_issue = batch_processing.issue_voucher
     calls = {"n": 0}
 
     def crashing_issue(*args, **kwargs):
@@ -358,7 +358,7 @@ def test_a_crash_mid_batch_resumes_without_issuing_twice(app, world, worker, mon
             raise RuntimeError("worker died")
         return real_issue(*args, **kwargs)
 
-    monkeypatch.setattr(batches, "issue_voucher", crashing_issue)
+    monkeypatch.setattr(batch_processing, "issue_voucher", crashing_issue)
     try:
         worker_id = "dead-worker"
         assert jobs.claim_batch(worker_id) == batch.id
@@ -368,7 +368,7 @@ def test_a_crash_mid_batch_resumes_without_issuing_twice(app, world, worker, mon
         assert (batch.status, batch.processed, batch.issued) == ("running", 2, 2)
         assert batch.error and "RuntimeError" in batch.error
         assert len(vouchers_of(batch)) == 2
-        monkeypatch.setattr(batches, "issue_voucher", real_issue)
+        monkeypatch.setattr(batch_processing, "issue_voucher", real_issue)
         assert jobs.run_pending("another-worker") == 1
     finally:
         app.config["BATCH_CHUNK_SIZE"] = 200
@@ -403,15 +403,15 @@ def test_a_batch_that_keeps_failing_is_marked_failed_and_can_be_requeued(
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    real_issue = batches.issue_voucher
-    monkeypatch.setattr(batches, "issue_voucher", broken)
+    real_issue = batch_processing.issue_voucher
+    monkeypatch.setattr(batch_processing, "issue_voucher", broken)
     jobs.run_pending("w")
     db.session.refresh(batch)
     assert batch.status == "failed" and batch.attempts == jobs.MAX_ATTEMPTS
     assert batch.error == "Errore durante l'elaborazione (RuntimeError)."
     assert jobs.claim_batch("w") is None
 
-    monkeypatch.setattr(batches, "issue_voucher", real_issue)
+    monkeypatch.setattr(batch_processing, "issue_voucher", real_issue)
     with pytest.raises(Conflict):
         batches.requeue_batch(worker, make_batch(worker, world, [f.make_beneficiary()]))
     db.session.rollback()

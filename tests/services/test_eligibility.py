@@ -9,8 +9,8 @@ from tests.services.world import DAY, END, YEAR, make_world
 from voucher.errors import BudgetExceeded, LimitReached, NotEligible, SchemeNotActive
 from voucher.extensions import db
 from voucher.models import Comune, Ente
-from voucher.services import SYSTEM, schemes, vouchers
-from voucher.services.vouchers import check_eligibility
+from voucher.services import SYSTEM, issuance, schemes, vouchers
+from voucher.services.eligibility import check_eligibility
 
 BANDS = [
     {"isee_max_cents": 2_000_000, "coverage_percent": 60},
@@ -24,7 +24,7 @@ def _world(scheme_kw=None, **person_kw):
 
 
 def _issue(world, day=DAY):
-    return vouchers.issue_voucher(SYSTEM, world.scheme, world.person, day=day)
+    return issuance.issue_voucher(SYSTEM, world.scheme, world.person, day=day)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_a_resident_of_another_entes_comune_is_refused(app):
         _issue(world)
     # the same scheme admits a resident of one of the ente's own Comuni
     resident = f.make_beneficiary(comune=f.FIESOLE)
-    assert vouchers.issue_voucher(SYSTEM, world.scheme, resident, day=DAY)[0].status == "active"
+    assert issuance.issue_voucher(SYSTEM, world.scheme, resident, day=DAY)[0].status == "active"
 
 
 @pytest.mark.parametrize(("budget_cents", "accepted"), [(100_000, 2), (99_999, 1)])

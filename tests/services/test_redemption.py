@@ -300,8 +300,8 @@ def test_a_retry_spelling_the_code_differently_replays_the_original(app):
     """The same key for the same voucher, typed in lowercase or sent as the QR payload, is
     the same request: the original entry comes back, nothing is written twice."""
     from voucher.services import clock
+    from voucher.services.issuance import issue_voucher
     from voucher.services.redemption import RedemptionRequest, redeem
-    from voucher.services.vouchers import issue_voucher
 
     f.make_ente()
     scheme = f.make_scheme(unit="EUR", unit_price_cents=None)
@@ -323,8 +323,8 @@ def test_a_retry_spelling_the_code_differently_replays_the_original(app):
 def test_a_quantity_costing_less_than_a_cent_is_refused(app):
     from voucher.errors import ValidationFailed
     from voucher.services import clock
+    from voucher.services.issuance import issue_voucher
     from voucher.services.redemption import RedemptionRequest, redeem
-    from voucher.services.vouchers import issue_voucher
 
     f.make_ente()
     scheme = f.make_scheme(unit="HOUR", unit_price_cents=20)

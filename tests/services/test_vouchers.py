@@ -105,6 +105,57 @@ def test_reset_pin_replaces_the_pin_and_lifts_a_lockout(app, world):
     assert "voucher.pin_reset" in audit_actions(world.voucher.code)
 
 
+RESET_PIN_REFUSED = "Il PIN si può rigenerare solo per un buono attivo o sospeso."
+
+
+def _revoked(world):
+    vouchers.revoke_voucher(SYSTEM, world.voucher, "rinuncia")
+
+
+def _expired(world):
+    assert vouchers.expire_vouchers(SYSTEM, day=END + timedelta(days=1)) == 1
+
+
+def _exhausted(world):
+    world.redeem(world.voucher.balance_cents)
+
+
+def _past_its_last_day(world):
+    """Still recorded as active: the nightly expiry has not run yet."""
+    world.voucher.valid_until = clock.today() - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("make", "status"),
+    [
+        (_revoked, "revoked"),
+        (_expired, "expired"),
+        (_exhausted, "exhausted"),
+        (_past_its_last_day, "active"),
+    ],
+)
+def test_reset_pin_is_refused_on_a_voucher_that_can_no_longer_be_spent(app, world, make, status):
+    make(world)
+    db.session.commit()
+    voucher = vouchers.get_voucher(world.voucher.code)
+    assert voucher.status == status
+    digest = voucher.pin_hash
+    with pytest.raises(Conflict) as refused:
+        vouchers.reset_pin(SYSTEM, voucher, "richiesta del beneficiario")
+    assert refused.value.detail == RESET_PIN_REFUSED
+    db.session.rollback()
+    assert vouchers.get_voucher(world.voucher.code).pin_hash == digest
+    assert "voucher.pin_reset" not in audit_actions(world.voucher.code)
+
+
+def test_reset_pin_is_allowed_on_a_suspended_voucher(app, world):
+    vouchers.suspend_voucher(SYSTEM, world.voucher, "verifica")
+    db.session.commit()
+    pin = vouchers.reset_pin(SYSTEM, world.voucher)
+    db.session.commit()
+    assert codes.pin_matches(_pepper(), world.voucher.pin_salt, pin, world.voucher.pin_hash)
+
+
 def test_pin_lockout_after_five_failures_for_fifteen_minutes(app, world):
     code, pin, now = world.voucher.code, world.pin, clock.now()
     for _ in range(4):

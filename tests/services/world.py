@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests import factories as f
 from voucher.extensions import db
 from voucher.models import AuditEvent, LedgerEntry
-from voucher.services import SYSTEM, Actor, clock, redemption, vouchers
+from voucher.services import SYSTEM, Actor, clock, issuance, redemption
 from voucher.services.redemption import RedemptionRequest
 
 YEAR = clock.today().year
@@ -33,7 +33,7 @@ class World:
 
     def issue(self, person=None, scheme=None, day=DAY):
         """A voucher issued through the service and committed; returns (voucher, pin)."""
-        voucher, pin = vouchers.issue_voucher(
+        voucher, pin = issuance.issue_voucher(
             SYSTEM, scheme or self.scheme, person or self.person, day=day
         )
         db.session.commit()

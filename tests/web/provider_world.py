@@ -10,7 +10,7 @@ from datetime import timedelta
 from tests import factories as f
 from voucher.extensions import db
 from voucher.models import LedgerEntry
-from voucher.services import SYSTEM, clock, redemption, vouchers
+from voucher.services import SYSTEM, clock, issuance, ledger, redemption
 
 FIRST_NAME, LAST_NAME = "Mariella", "Quaglierini"
 _KEY = re.compile(r'name="key" type="hidden" value="([^"]+)"')
@@ -30,7 +30,7 @@ class ProviderWorld:
 
     def issue(self, scheme=None, **person):
         """A new voucher for a new beneficiary."""
-        voucher, _pin = vouchers.issue_voucher(
+        voucher, _pin = issuance.issue_voucher(
             SYSTEM, scheme or self.hours, f.make_beneficiary(**person)
         )
         db.session.commit()
@@ -60,7 +60,7 @@ class ProviderWorld:
             SYSTEM,
             (provider or self.provider).id,
             redemption.RedemptionRequest(voucher.code, service, clock.today(), **amount),
-            f"direct-{voucher.id}-{len(redemption.ledger_for_voucher(voucher))}",
+            f"direct-{voucher.id}-{len(ledger.ledger_for_voucher(voucher))}",
         )
         db.session.commit()
         return entry
@@ -80,8 +80,8 @@ def make_provider_world(client) -> ProviderWorld:
     provider = f.make_provider(services=("A1", "A3"), valid_from=since)
     other = f.make_provider(services=("A1", "A3"), valid_from=since)
     person = f.make_beneficiary(first_name=FIRST_NAME, last_name=LAST_NAME, isee_cents=1_000_000)
-    voucher, _pin = vouchers.issue_voucher(SYSTEM, hours, person)
-    eur_voucher, _pin = vouchers.issue_voucher(SYSTEM, euros, person)
+    voucher, _pin = issuance.issue_voucher(SYSTEM, hours, person)
+    eur_voucher, _pin = issuance.issue_voucher(SYSTEM, euros, person)
     db.session.commit()
     operator = f.make_user("provider", provider=provider)
     f.login(client, operator)
@@ -91,4 +91,4 @@ def make_provider_world(client) -> ProviderWorld:
 
 
 def ledger_count(voucher) -> int:
-    return len(redemption.ledger_for_voucher(voucher))
+    return len(ledger.ledger_for_voucher(voucher))

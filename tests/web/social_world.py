@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tests import factories as f
 from voucher.extensions import db
-from voucher.services import SYSTEM, batches, clock, redemption, vouchers
+from voucher.services import SYSTEM, batches, clock, issuance, redemption
 
 # A codice fiscale, omocodia letters included, anywhere in a string.
 FISCAL_CODE = re.compile(
@@ -33,7 +33,7 @@ def make_social_world(**scheme_overrides) -> SocialWorld:
     scheme = f.make_scheme(**{"face_value_cents": 50_000, **scheme_overrides})
     provider = f.make_provider(services=("A1", "A2"), valid_from=clock.today() - timedelta(400))
     person = f.make_beneficiary(address="Via Roma 1")
-    voucher, pin = vouchers.issue_voucher(SYSTEM, scheme, person)
+    voucher, pin = issuance.issue_voucher(SYSTEM, scheme, person)
     db.session.commit()
     entry, _replay = redemption.redeem(
         SYSTEM,

@@ -1,11 +1,13 @@
 """Admin pages for providers: registry, accreditations, suspension, operators, API keys."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories as f
+from tests.races import rival_unseen
 from voucher.extensions import db
 from voucher.models import ApiKey, Provider, User
 from voucher.services import clock, providers
@@ -50,6 +52,26 @@ def test_duplicate_vat_number_is_a_message(admin_client):
     )
     assert response.status_code == 200
     assert "già registrato" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("race", [False, True], ids=["seen", "lost_race"])
+def test_duplicate_vat_number_reads_the_same_when_the_race_is_lost(admin_client, race):
+    """A rival registered between the service's check and its insert: the page shows the
+    sentence the check would have shown, and nothing is half-written."""
+    rival = f.make_provider()
+    count = select(func.count()).select_from(Provider)
+    before = db.session.execute(count).scalar_one()
+    with rival_unseen(Provider.vat_number) if race else nullcontext() as seen:
+        response = admin_client.post(
+            "/admin/fornitori/nuovo", data={"name": "Altra", "vat_number": rival.vat_number}
+        )
+    if race:
+        seen.assert_lost_at_the_constraint()
+    assert response.status_code < 500
+    html = response.get_data(as_text=True)
+    assert "Un fornitore con questa partita IVA è già registrato." in html
+    assert db.session.execute(count).scalar_one() == before
+    assert _provider_by_vat(rival.vat_number).name == rival.name
 
 
 def test_accredit_and_end_an_accreditation(admin_client):

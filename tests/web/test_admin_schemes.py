@@ -194,9 +194,9 @@ def test_edit_a_draft_then_activate_then_close(admin_client):
 def test_list_shows_budget_committed_redeemed_available(admin_client):
     scheme = f.make_scheme(budget_cents=1_000_000, face_value_cents=50_000)
     person = f.make_beneficiary()
-    from voucher.services import SYSTEM, vouchers
+    from voucher.services import SYSTEM, issuance
 
-    vouchers.issue_voucher(SYSTEM, scheme, person)
+    issuance.issue_voucher(SYSTEM, scheme, person)
     db.session.commit()
     html = admin_client.get("/admin/misure").get_data(as_text=True)
     assert scheme.name in html

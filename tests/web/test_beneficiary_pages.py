@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from tests import factories as f
 from tests.api.voucher_world import make_world
 from voucher.extensions import db
-from voucher.services import SYSTEM, clock, codes, redemption, vouchers
+from voucher.services import SYSTEM, clock, codes, issuance, redemption, vouchers
 from voucher.services.redemption import RedemptionRequest
 
 CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")')
@@ -129,7 +129,7 @@ def test_coverage_and_co_payment_are_shown(client, app):
 def test_a_euro_scheme_shows_no_units_and_no_providers_says_whom_to_call(client, app):
     f.make_ente()
     scheme = f.make_scheme(service_codes=["A3"], unit="EUR", unit_price_cents=None)
-    voucher, pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    voucher, pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
     db.session.commit()
     sign_in(client, voucher.code, pin)
     html = text_of(client.get("/saldo/buono"))

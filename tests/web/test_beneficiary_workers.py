@@ -9,7 +9,7 @@ import pytest
 from tests import factories as f
 from tests.conftest import make_app
 from voucher.extensions import db, limiter
-from voucher.services import SYSTEM, vouchers
+from voucher.services import SYSTEM, issuance, vouchers
 
 
 def wrong_pin(pin: str) -> str:
@@ -55,7 +55,7 @@ def test_a_lock_set_through_one_worker_refuses_through_another(
     with first.app_context():
         f.make_ente()
         scheme = f.make_scheme()
-        voucher, pin = vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+        voucher, pin = issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
         db.session.commit()
         code = voucher.code
         db.session.remove()

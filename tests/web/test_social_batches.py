@@ -13,7 +13,7 @@ from tests.web.social_world import assert_no_fiscal_code_in_urls
 from voucher import jobs
 from voucher.extensions import db
 from voucher.models import IssueBatch, Voucher
-from voucher.services import SYSTEM, batches, vouchers
+from voucher.services import SYSTEM, batch_processing, batches, issuance
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_upload_page_and_template(client, scheme, staff):
 
 def test_dry_run_table_then_confirm_process_and_download(client, scheme, staff):
     holder = f.make_beneficiary()
-    vouchers.issue_voucher(SYSTEM, scheme, holder)  # half the budget, and holder's one voucher
+    issuance.issue_voucher(SYSTEM, scheme, holder)  # half the budget, and holder's one voucher
     db.session.commit()
     first, second = f.make_beneficiary(), f.make_beneficiary()
     text = "\n".join(
@@ -136,7 +136,7 @@ def test_rows_refused_at_confirmation_are_reported(client, scheme, staff):
     response = upload(client, scheme, "\n".join(p.fiscal_code for p in people))
     batch_id = batch_id_of(response)
     # the budget goes elsewhere between the dry run and the confirmation
-    vouchers.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
+    issuance.issue_voucher(SYSTEM, scheme, f.make_beneficiary())
     db.session.commit()
     html = client.get(f"/servizi/lotti/{batch_id}").get_data(as_text=True)
     assert "Il budget è cambiato dopo la verifica" in html
@@ -196,7 +196,7 @@ def test_a_failed_batch_can_be_resumed_from_the_page(client, scheme, staff):
     batch_id = batch_id_of(upload(client, scheme, f.make_beneficiary().fiscal_code))
     client.post(f"/servizi/lotti/{batch_id}/conferma")
     batch = db.session.get(IssueBatch, batch_id)
-    batches.fail_batch(batch, "Errore durante l'elaborazione (RuntimeError).")
+    batch_processing.fail_batch(batch, "Errore durante l'elaborazione (RuntimeError).")
     db.session.commit()
     html = client.get(f"/servizi/lotti/{batch_id}").get_data(as_text=True)
     assert "Elaborazione interrotta" in html and "Riprendi l'elaborazione" in html

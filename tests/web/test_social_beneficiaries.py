@@ -1,12 +1,14 @@
 """Beneficiaries from the pages: search by POST, registration, editing, the person's page."""
 
+from contextlib import nullcontext
 from datetime import date
 
 import pytest
 from codicefiscale import codicefiscale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories as f
+from tests.races import rival_unseen
 from tests.web.social_world import assert_no_fiscal_code_in_urls, make_social_world
 from voucher.extensions import db
 from voucher.models import AuditEvent, Beneficiary, Household
@@ -115,6 +117,24 @@ def test_register_refuses_an_invalid_or_duplicate_fiscal_code(client, world, sta
     assert "Beneficiario già registrato" in duplicate
     assert f'href="/servizi/beneficiari/{world.person.id}"' in duplicate
     assert_no_fiscal_code_in_urls(duplicate)
+
+
+@pytest.mark.parametrize("race", [False, True], ids=["seen", "lost_race"])
+def test_duplicate_fiscal_code_reads_the_same_when_the_race_is_lost(client, world, staff, race):
+    """A rival registered between the service's check and its insert: the page shows the
+    sentence the check would have shown, and nothing is half-written."""
+    code = world.person.fiscal_code
+    with rival_unseen(Beneficiary.fiscal_code) if race else nullcontext() as seen:
+        response = client.post("/servizi/beneficiari/nuovo", data=registration(code))
+    if race:
+        seen.assert_lost_at_the_constraint()
+    assert response.status_code < 500
+    html = response.get_data(as_text=True)
+    assert "Un beneficiario con questo codice fiscale è già registrato." in html
+    same_code = select(func.count()).where(Beneficiary.fiscal_code == code)
+    assert db.session.execute(same_code).scalar_one() == 1
+    db.session.refresh(world.person)
+    assert world.person.first_name != "Carla"
 
 
 def test_register_reports_bad_amounts_next_to_the_field(client, world, staff):

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories as f
+from tests.voucher_states import CLOSED, RESET_PIN_REFUSED, close
 from tests.web.social_world import (
     assert_no_fiscal_code_in_urls,
     form_token,
@@ -13,7 +14,7 @@ from tests.web.social_world import (
 from voucher.extensions import db
 from voucher.models import LedgerEntry, Voucher
 from voucher.services import codes
-from voucher.services.vouchers import pin_pepper
+from voucher.services.issuance import pin_pepper
 
 
 @pytest.fixture
@@ -213,6 +214,27 @@ def test_reset_pin_shows_the_new_pin_once(client, world, staff):
     assert "Stampa la lettera con il PIN" in page
     assert pin_works(world.voucher, new_pin)
     assert new_pin == world.pin or not pin_works(world.voucher, world.pin)
+
+
+@pytest.mark.parametrize("status", sorted(CLOSED))
+def test_reset_pin_is_refused_on_a_voucher_that_can_no_longer_be_spent(
+    client, world, staff, status
+):
+    # The form was opened while the voucher was active and is sent after it closed (or is
+    # crafted): the service refuses, whatever the page offered.
+    url = f"/servizi/buoni/{world.voucher.id}/nuovo-pin"
+    token = form_token(client.get(url).get_data(as_text=True))
+    voucher = close(world.voucher, world.provider, status)
+    digest = voucher.pin_hash
+    response = client.post(
+        url, data={"reason": "PIN dimenticato", "token": token}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code < 500
+    assert RESET_PIN_REFUSED in page
+    assert 'id="pin"' not in page and "Nuovo PIN creato" not in page
+    db.session.refresh(voucher)
+    assert voucher.pin_hash == digest
 
 
 def test_suspend_then_reactivate(client, world, staff):

@@ -17,6 +17,7 @@ RESOURCES = (
 
 
 def register_api(app) -> None:
+    """Mount every resource under /api/v1, with the OpenAPI document and bearer sign-in."""
     from importlib import import_module
 
     from flask import request

@@ -4,8 +4,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services import users
 
 blp = Blueprint("api_auth", __name__, description="Autenticazione")
@@ -27,12 +26,8 @@ class TokenSchema(Schema):
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def create_token(credentials):
-    """A session token (expires after API_TOKEN_TTL); wrong credentials are 401."""
-    try:
-        user = users.authenticate(credentials["username"], credentials["password"])
-    except DomainError:
-        db.session.commit()  # keep the failure count that throttles guessing
-        raise
+    """A session token (expires after API_TOKEN_TTL); wrong credentials are 401 (the
+    refusal keeps the failure count that throttles guessing)."""
+    user = users.authenticate(credentials["username"], credentials["password"])
     token, seconds = users.issue_token(user, current_app.config["API_TOKEN_TTL"])
-    db.session.commit()
     return {"access_token": token, "token_type": "Bearer", "expires_in": seconds}

@@ -5,10 +5,7 @@ get 403 on every operation here.
 """
 
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
 
-from ..errors import DuplicateBeneficiary
-from ..extensions import db
 from ..services import beneficiaries
 from .fields import MAX_INT, ProblemSchema
 from .schemas_beneficiaries import (
@@ -44,16 +41,7 @@ def _not_found():
 @blp.doc(security=BEARER_SECURITY)
 def register_beneficiary(data):
     """Register a person; birth date and sex come from the codice fiscale."""
-    person = beneficiaries.register_beneficiary(current_actor(), **data)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same codice fiscale registered twice at once: the database keeps one.
-        db.session.rollback()
-        raise DuplicateBeneficiary(
-            "Un beneficiario con questo codice fiscale è già registrato."
-        ) from None
-    return person
+    return beneficiaries.register_beneficiary(current_actor(), **data)
 
 
 @blp.route("/beneficiaries")
@@ -87,5 +75,4 @@ def update_beneficiary(data, beneficiary_id: int):
     """Edit a beneficiary; the audit trail names the fields changed, never their values."""
     person = beneficiaries.get_beneficiary(beneficiary_id)
     beneficiaries.update_beneficiary(current_actor(), person, **data)
-    db.session.commit()
     return person

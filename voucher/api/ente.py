@@ -74,5 +74,6 @@ def get_ente():
 def put_ente(data):
     """Set the ente and its Comuni, checked against the official ISTAT list."""
     ente = ente_service.update_ente(current_actor(), **data)
-    db.session.commit()
+    # Answer the Comuni as stored, in the relationship's order, not in the order sent.
+    db.session.expire(ente, ["comuni"])
     return ente

@@ -1,13 +1,26 @@
-"""Marshmallow building blocks shared by the API schemas."""
+"""The API's field types, the one home of them all: every schema of the API builds on these."""
 
+import re
 from datetime import UTC
+from decimal import Decimal, DecimalException
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-# Money and counters are 32-bit INTEGER columns: a larger number must be a 422, never a
-# database error.
+from ..errors import ValidationFailed
+from ..periods import Month
+
+# Money, counters and ids are 32-bit INTEGER columns: a larger number must be a 422, never a
+# database error (and can name nothing).
 MAX_INT = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
+MAX_QUANTITY = Decimal(10_000)
+# Control characters, and lone surrogates (valid in JSON escapes, not in UTF-8 storage).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_SPACED_OFFSET = re.compile(r"([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}:?\d{2})$")
+_ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+_NOT_ALLOWED = "Il testo contiene caratteri non ammessi."
 
 
 def Cents(*, big: bool = False, **kwargs):  # noqa: N802 - reads like a field class
@@ -16,18 +29,37 @@ def Cents(*, big: bool = False, **kwargs):  # noqa: N802 - reads like a field cl
     return fields.Integer(strict=True, **kwargs)
 
 
-class Text(fields.String):
-    """Trimmed text the database can store: bounded, valid UTF-8, no NUL characters.
-    Blank is refused, or read as null when the field allows null."""
+def Id(*, strict: bool = True, **kwargs):  # noqa: N802 - reads like a field class
+    """A database id: a positive 32-bit integer (in a query string, written as text)."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_INT), **kwargs)
 
-    def __init__(self, max_length: int, *, validate=None, **kwargs):
+
+class Text(fields.String):
+    """Text the database can store: bounded, valid UTF-8, no NUL characters.
+
+    Trimmed by default, and then blank is refused, or read as null when the field allows
+    null. `trim=False` is for what reaches the service exactly as sent (a voucher code, a
+    PIN, a note): nothing is stripped, `min_length` bounds it, and every control character
+    is refused."""
+
+    def __init__(
+        self, max_length: int, *, min_length: int = 0, trim: bool = True, validate=None, **kwargs
+    ):
+        self.trim = trim
         extra = validate if isinstance(validate, list | tuple) else [validate] if validate else []
-        super().__init__(validate=[_length(max_length), *extra], **kwargs)
+        if trim:
+            checks = [_length(max_length)]
+        else:
+            checks = [_bounds(min_length, max_length), _no_control_characters]
+        super().__init__(validate=[*checks, *extra], **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not self.trim:
+            return text
+        text = text.strip()
         if "\x00" in text or not _is_utf8(text):
-            raise ValidationError("Il testo contiene caratteri non ammessi.")
+            raise ValidationError(_NOT_ALLOWED)
         if not text:
             if self.allow_none:
                 return None
@@ -39,8 +71,24 @@ class Text(fields.String):
             super()._validate(value)
 
 
+def Reason(**kwargs):  # noqa: N802 - reads like a field class
+    """Why staff did something: required, kept in the audit trail."""
+    return Text(
+        500, trim=False, validate=validate.Regexp(r"\S", error="Indicare il motivo."), **kwargs
+    )
+
+
 def _length(max_length: int):
     return validate.Length(max=max_length, error=f"Al massimo {max_length} caratteri.")
+
+
+def _bounds(min_length: int, max_length: int):
+    return validate.Length(min=min_length or None, max=max_length)
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError(_NOT_ALLOWED)
 
 
 def _is_utf8(text: str) -> bool:
@@ -51,13 +99,77 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
-class Timestamp(fields.DateTime):
-    """An ISO 8601 timestamp with its offset; SQLite hands back naive UTC datetimes."""
+class Quantity(fields.Decimal):
+    """A quantity of units with at most two decimals. Read through str(), so a JSON 1.1 is
+    exactly 1.1 (never its binary approximation); written as a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            as_string=False,
+            validate=[
+                validate.Range(min=Decimal(0), min_inclusive=False, max=MAX_QUANTITY),
+                _two_decimals,
+            ],
+            **kwargs,
+        )
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
+        if value is None:
+            return None
+        return float(value)
+
+
+def _two_decimals(value: Decimal) -> None:
+    try:
+        places = -value.normalize().as_tuple().exponent
+    except DecimalException:  # beyond what Decimal represents: the range check says why
+        return
+    if places > 2:
+        raise ValidationError("Al massimo due decimali.")
+
+
+class MonthField(fields.String):
+    """A calendar month, YYYY-MM, read as a Month."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return Month.parse(text)
+        except ValidationFailed as error:
+            raise ValidationError(error.errors["month"]) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+
+class Timestamp(fields.DateTime):
+    """An ISO 8601 timestamp, always written in UTC with its offset; SQLite hands back
+    naive UTC datetimes."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat()
+
+
+class SinceField(fields.AwareDateTime):
+    """An ISO 8601 timestamp in a query string; a bare '+' in the offset arrives as a
+    space when the caller forgot to encode it, so it is put back. Naive means UTC."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        value = _SPACED_OFFSET.sub(r"\1+\2", value.strip())
+        if not _ISO_TIMESTAMP.fullmatch(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        try:
+            return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
 
 
 class ProblemSchema(Schema):
@@ -70,6 +182,17 @@ class ProblemSchema(Schema):
     code = fields.String()
     instance = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+def problem_responses(described: dict[int, str]) -> dict:
+    """OpenAPI responses for the errors an operation answers, each with its contract codes."""
+    return {
+        str(status): {
+            "description": description,
+            "content": {"application/problem+json": {"schema": ProblemSchema}},
+        }
+        for status, description in described.items()
+    }
 
 
 # Integrators read the API's validation messages: they are Italian, like the rest of the

@@ -6,9 +6,8 @@ other provider is 404 to it.
 
 from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Accreditation, ApiKey, Provider
 from ..services import providers
@@ -24,7 +23,7 @@ from .schemas_providers import (
     ProviderUpdateSchema,
     SuspendSchema,
 )
-from .security import BEARER_SECURITY, current_actor, requires
+from .security import BEARER_SECURITY, current_actor, load_in_reach, requires
 
 blp = Blueprint("api_providers", __name__, description="Fornitori accreditati")
 
@@ -44,12 +43,8 @@ def _conflict(description: str):
     )
 
 
-def _provider_in_reach(provider_id: int) -> Provider:
-    """The provider, if the caller may see it: a provider sees only itself."""
-    actor = current_actor()
-    if actor.is_provider and actor.provider_id != provider_id:
-        raise NotFound("Fornitore non trovato.")
-    return providers.get_provider(provider_id)
+def _provider(provider_id: int) -> Provider:
+    return load_in_reach(Provider, provider_id, "Fornitore non trovato.")
 
 
 @blp.route("/providers", methods=["POST"])
@@ -60,14 +55,7 @@ def _provider_in_reach(provider_id: int) -> Provider:
 @blp.doc(security=BEARER_SECURITY)
 def create_provider(data):
     """Register a provider with its accreditations; the partita IVA is checked."""
-    provider = providers.create_provider(current_actor(), **data)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Two registrations of the same partita IVA at once: the database keeps one.
-        db.session.rollback()
-        raise Conflict("Un fornitore con questa partita IVA è già registrato.") from None
-    return provider
+    return providers.create_provider(current_actor(), **data)
 
 
 @blp.route("/providers")
@@ -77,9 +65,7 @@ def create_provider(data):
 def list_providers():
     """All providers, by name; a provider gets a list holding only itself."""
     actor = current_actor()
-    if actor.is_provider:
-        return [providers.get_provider(actor.provider_id)]
-    return providers.list_providers()
+    return [p for p in providers.list_providers() if actor.sees_provider(p.id)]
 
 
 @blp.route(ONE)
@@ -89,7 +75,7 @@ def list_providers():
 @blp.doc(security=BEARER_SECURITY)
 def get_provider(provider_id: int):
     """One provider with its accreditations."""
-    return _provider_in_reach(provider_id)
+    return _provider(provider_id)
 
 
 @blp.route(ONE, methods=["PATCH"])
@@ -100,10 +86,9 @@ def get_provider(provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def update_provider(data, provider_id: int):
     """Change a provider's name or contacts (the partita IVA never changes)."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     if data:
         providers.update_provider(current_actor(), provider, **data)
-        db.session.commit()
     return provider
 
 
@@ -116,9 +101,8 @@ def update_provider(data, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def suspend_provider(data, provider_id: int):
     """Suspend a provider: it may not redeem vouchers until reinstated."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     providers.suspend_provider(current_actor(), provider, data.get("reason"))
-    db.session.commit()
     return provider
 
 
@@ -130,9 +114,8 @@ def suspend_provider(data, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def reinstate_provider(provider_id: int):
     """Lift a suspension."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     providers.reinstate_provider(current_actor(), provider)
-    db.session.commit()
     return provider
 
 
@@ -144,14 +127,13 @@ def reinstate_provider(provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def add_accreditation(data, provider_id: int):
     """Accredit the provider for one more service, from a date (and up to one)."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     try:
         providers.accredit(current_actor(), provider, **data)
     except ValidationFailed as error:
         # The service names fields as in a provider's list of accreditations.
         errors = {k.removeprefix("accreditations.0."): v for k, v in (error.errors or {}).items()}
         raise ValidationFailed(error.detail, errors=errors) from None
-    db.session.commit()
     return provider
 
 
@@ -163,12 +145,11 @@ def add_accreditation(data, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def end_accreditation(data, provider_id: int, accreditation_id: int):
     """End an accreditation on a date; redemptions after it are refused."""
-    provider = providers.get_provider(provider_id)
-    accreditation = db.session.get(Accreditation, accreditation_id)
-    if accreditation is None or accreditation.provider_id != provider.id:
-        raise NotFound("Accreditamento non trovato.")
+    provider = _provider(provider_id)
+    accreditation = load_in_reach(
+        Accreditation, accreditation_id, "Accreditamento non trovato.", of_provider=provider.id
+    )
     providers.end_accreditation(current_actor(), accreditation, data["valid_until"])
-    db.session.commit()
     return provider
 
 
@@ -180,10 +161,9 @@ def end_accreditation(data, provider_id: int, accreditation_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def create_api_key(data, provider_id: int):
     """A new API key for the provider's software, shown only in this response."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     key = providers.create_api_key(current_actor(), provider, data.get("label"))
     record = providers.resolve_api_key(key)
-    db.session.commit()
     return {"api_key": key, "id": record.id, "prefix": record.prefix, "label": record.label}
 
 
@@ -194,7 +174,7 @@ def create_api_key(data, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def list_api_keys(provider_id: int):
     """The provider's API keys, by prefix; the keys themselves are never stored."""
-    provider = providers.get_provider(provider_id)
+    provider = _provider(provider_id)
     query = select(ApiKey).where(ApiKey.provider_id == provider.id).order_by(ApiKey.id)
     return db.session.execute(query).scalars().all()
 
@@ -206,10 +186,7 @@ def list_api_keys(provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def revoke_api_key(provider_id: int, key_id: int):
     """Revoke an API key at once (a lost or leaked key)."""
-    provider = providers.get_provider(provider_id)
-    api_key = db.session.get(ApiKey, key_id)
-    if api_key is None or api_key.provider_id != provider.id:
-        raise NotFound("Chiave non trovata.")
+    provider = _provider(provider_id)
+    api_key = load_in_reach(ApiKey, key_id, "Chiave non trovata.", of_provider=provider.id)
     if api_key.revoked_at is None:
         providers.revoke_api_key(current_actor(), api_key)
-        db.session.commit()

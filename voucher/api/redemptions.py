@@ -6,10 +6,10 @@ from functools import wraps
 from flask import g, request, url_for
 from flask_smorest import Blueprint
 
-from ..db import run_in_transaction
 from ..errors import NotFound, ValidationFailed
-from ..services import redemption
+from ..services import ledger, redemption
 from ..services.redemption import RedemptionRequest
+from .fields import MAX_INT, problem_responses
 from .problems import problem
 from .schemas_redemptions import (
     LedgerEntrySchema,
@@ -18,7 +18,6 @@ from .schemas_redemptions import (
     RedemptionSchema,
     ReversalRequestSchema,
 )
-from .schemas_vouchers import MAX_ID, problem_responses
 from .security import BEARER_SECURITY, current_actor, requires
 
 blp = Blueprint("api_redemptions", __name__, description="Riscatti e storni")
@@ -106,10 +105,9 @@ def create_redemption(data):
         amount_cents=data.get("amount_cents"),
         quantity=data.get("quantity"),
     )
-
-    entry, replayed = run_in_transaction(
-        lambda: redemption.redeem(actor, actor.provider_id, req, g.idempotency_key)
-    )
+    # A lost race on the key makes the request boundary run this view again: the retry
+    # then finds the winner's entry and replays it.
+    entry, replayed = redemption.redeem(actor, actor.provider_id, req, g.idempotency_key)
     return entry, 201, {"Idempotent-Replayed": "true" if replayed else "false"}
 
 
@@ -125,15 +123,17 @@ def list_redemptions(query):
     `Link` header (rel="next") names the next one."""
     actor = current_actor()
     provider_id = query.get("provider_id")
-    if actor.is_provider:
-        if provider_id is not None and provider_id != actor.provider_id:
-            return []
+    if provider_id is not None and not actor.sees_provider(provider_id):
+        return []
+    if actor.is_provider:  # without a filter, a provider's list holds only its own
         provider_id = actor.provider_id
-    entries = redemption.list_ledger(
-        voucher_code=query.get("voucher"),
-        provider_id=provider_id,
-        date_from=query.get("date_from"),
-        date_to=query.get("date_to"),
+    entries = ledger.list_ledger(
+        ledger.LedgerFilter(
+            voucher_code=query.get("voucher"),
+            provider_id=provider_id,
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
+        ),
         after_id=query.get("after_id"),
         limit=query["limit"],
     )
@@ -161,9 +161,6 @@ def list_redemptions(query):
 )
 def reverse_redemption(data, entry_id):
     """Compensate a wrong redemption: a negated ledger entry, the balance restored."""
-    if entry_id > MAX_ID:
+    if entry_id > MAX_INT:
         raise NotFound("Riscatto non trovato.")
-    actor = current_actor()
-    return run_in_transaction(
-        lambda: redemption.reverse_redemption(actor, entry_id, data["reason"])
-    )
+    return redemption.reverse_redemption(current_actor(), entry_id, data["reason"])

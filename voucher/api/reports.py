@@ -4,13 +4,12 @@ served is recorded in the audit trail (its name and parameters, never personal d
 
 from flask import Response
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, NotFound
-from ..extensions import db
+from ..errors import NotFound
+from ..models import Provider
+from ..periods import Month
 from ..reports.fsc import fsc_report
 from ..reports.funds import fondo_poverta_report, funds_report
-from ..reports.periods import Month
 from ..reports.render import MIMETYPES, render
 from ..reports.siuss import siuss_report
 from ..reports.statement import statement_report
@@ -27,7 +26,7 @@ from .schemas_reports import (
     StatementSchema,
     YearQuerySchema,
 )
-from .security import BEARER_SECURITY, current_actor, requires
+from .security import BEARER_SECURITY, current_actor, load_in_reach, requires
 
 blp = Blueprint("api_reports", __name__, description="Report e rendiconti")
 
@@ -58,7 +57,6 @@ def _record(report_name: str, fmt: str, **params) -> None:
         format=fmt,
         **params,
     )
-    db.session.commit()
 
 
 def _answer(report_name: str, fmt: str, data: dict, **params):
@@ -75,12 +73,8 @@ def _answer(report_name: str, fmt: str, data: dict, **params):
     )
 
 
-def _statement_provider(provider_id: int):
-    """The provider, if the caller may see its statements: a provider sees only its own."""
-    actor = current_actor()
-    if actor.is_provider and actor.provider_id != provider_id:
-        raise NotFound("Fornitore non trovato.")
-    return statements.get_provider(provider_id)
+def _provider(provider_id: int) -> Provider:
+    return load_in_reach(Provider, provider_id, "Fornitore non trovato.")
 
 
 @blp.route("/reports/funds")
@@ -140,7 +134,7 @@ def statement(args, provider_id: int):
     """A provider's monthly statement: one line per ledger entry (reversals negative), net
     totals, and its status (open, approved, paid). An approved statement is frozen: later
     entries dated in its month are carried over into the next open statement."""
-    provider = _statement_provider(provider_id)
+    provider = _provider(provider_id)
     month: Month = args["month"]
     data = statement_report(provider, month)
     return _answer("statement", args["format"], data, provider_id=provider.id, month=str(month))
@@ -155,14 +149,9 @@ def statement(args, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def approve_statement(data, provider_id: int):
     """Approve (freeze) a provider's concluded month; 409 if already approved."""
-    provider = statements.get_provider(provider_id)
+    provider = _provider(provider_id)
     month: Month = data["month"]
     statements.approve_statement(current_actor(), provider, month)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"Il rendiconto di {month.label()} è già approvato.") from None
     return statement_report(provider, month)
 
 
@@ -175,12 +164,11 @@ def approve_statement(data, provider_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def mark_paid(data, provider_id: int):
     """Record the payment of an approved statement (reference and date)."""
-    provider = statements.get_provider(provider_id)
+    provider = _provider(provider_id)
     month: Month = data["month"]
     statements.mark_statement_paid(
         current_actor(), provider, month, data["reference"], data["paid_on"]
     )
-    db.session.commit()
     return statement_report(provider, month)
 
 

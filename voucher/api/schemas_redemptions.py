@@ -1,56 +1,23 @@
 """Redemption and ledger schemas."""
 
-from decimal import Decimal, DecimalException
-
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from .fields import Cents
-from .schemas_vouchers import MAX_ID, Id, Reason, Text, UtcDateTime
-
-MAX_QUANTITY = Decimal(10_000)
-
-
-class Quantity(fields.Decimal):
-    """A quantity of units with at most two decimals. Read through str(), so a JSON 1.1 is
-    exactly 1.1 (never its binary approximation); written as a JSON number."""
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            as_string=False,
-            validate=[
-                validate.Range(min=Decimal(0), min_inclusive=False, max=MAX_QUANTITY),
-                _two_decimals,
-            ],
-            **kwargs,
-        )
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return float(value)
-
-
-def _two_decimals(value: Decimal) -> None:
-    try:
-        places = -value.normalize().as_tuple().exponent
-    except DecimalException:  # beyond what Decimal represents: the range check says why
-        return
-    if places > 2:
-        raise ValidationError("Al massimo due decimali.")
+from .fields import MAX_INT, Cents, Id, Quantity, Reason, Text, Timestamp
 
 
 class RedemptionRequestSchema(Schema):
     voucher = Text(
         2000,
         min_length=1,
+        trim=False,
         required=True,
         metadata={"description": "Il codice del buono oppure l'intero `qr_payload` firmato."},
     )
-    service_code = Text(8, min_length=1, required=True)
+    service_code = Text(8, min_length=1, trim=False, required=True)
     service_date = fields.Date(required=True)
     amount_cents = Cents(
         allow_none=True,
-        validate=validate.Range(min=1, max=MAX_ID),
+        validate=validate.Range(min=1, max=MAX_INT),
         metadata={"description": "Il costo della prestazione, in centesimi."},
     )
     quantity = Quantity(
@@ -80,7 +47,7 @@ class RedemptionSchema(Schema):
     copay_cents = fields.Integer(required=True)
     balance_cents = fields.Integer(required=True, attribute="balance_after_cents")
     provider_id = fields.Integer()
-    created_at = UtcDateTime()
+    created_at = Timestamp()
 
 
 class LedgerQuerySchema(Schema):
@@ -89,7 +56,7 @@ class LedgerQuerySchema(Schema):
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
     after_id = fields.Integer(
-        validate=validate.Range(min=0, max=MAX_ID),
+        validate=validate.Range(min=0, max=MAX_INT),
         metadata={"description": "Solo le voci con id maggiore (pagina successiva)."},
     )
     limit = fields.Integer(validate=validate.Range(min=1, max=10_000), load_default=1000)
@@ -110,7 +77,7 @@ class LedgerEntrySchema(Schema):
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)
     balance_after_cents = fields.Integer()
-    created_at = UtcDateTime(required=True)
+    created_at = Timestamp(required=True)
     reverses = fields.Integer(attribute="reverses_id")
     reason = fields.String()
 

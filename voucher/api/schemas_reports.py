@@ -4,26 +4,11 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..errors import ValidationFailed
-from ..reports.periods import MAX_YEAR, MIN_YEAR, Month
-from .fields import Text, Timestamp
+from ..periods import MAX_YEAR, MIN_YEAR
+from .fields import MonthField, Text, Timestamp
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 MAX_SIUSS_DAYS = 366
-
-
-class MonthField(fields.String):
-    """A calendar month, YYYY-MM, read as a Month."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return Month.parse(text)
-        except ValidationFailed as error:
-            raise ValidationError(error.errors["month"]) from None
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
 
 
 def _year(**kwargs):

@@ -3,7 +3,6 @@ with the budget committed and redeemed so far."""
 
 from flask_smorest import Blueprint
 
-from ..extensions import db
 from ..models import Scheme
 from ..services import schemes
 from .fields import MAX_INT, ProblemSchema
@@ -57,7 +56,6 @@ def create_scheme(data):
     """Create a scheme; it is active at once unless the body says `"status": "draft"`."""
     status = data.pop("status")
     scheme = schemes.create_scheme(current_actor(), data, status=status)
-    db.session.commit()
     return _with_budget(scheme)
 
 
@@ -95,7 +93,6 @@ def update_scheme(data, scheme_id: int):
     """Edit a draft scheme: only the fields given change."""
     scheme = schemes.get_scheme(scheme_id)
     schemes.update_scheme(current_actor(), scheme, data)
-    db.session.commit()
     return _with_budget(scheme)
 
 
@@ -109,7 +106,6 @@ def activate_scheme(scheme_id: int):
     """Open a draft scheme: vouchers may be issued from now on."""
     scheme = schemes.get_scheme(scheme_id)
     schemes.activate_scheme(current_actor(), scheme)
-    db.session.commit()
     return _with_budget(scheme)
 
 
@@ -123,5 +119,4 @@ def close_scheme(scheme_id: int):
     """Close a scheme: no new vouchers; those issued stay spendable until they expire."""
     scheme = schemes.get_scheme(scheme_id)
     schemes.close_scheme(current_actor(), scheme)
-    db.session.commit()
     return _with_budget(scheme)

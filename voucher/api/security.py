@@ -1,14 +1,19 @@
 """Bearer authentication for the API: session tokens and provider API keys."""
 
 from functools import wraps
+from typing import TypeVar
 
 from flask import abort, g, request
 
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Provider
 from ..services import Actor
 from ..services.providers import actor_for_api_key, authenticate_api_key
 from ..services.users import actor_for, resolve_token
 
 BEARER_SECURITY = [{"bearerAuth": []}]
+Row = TypeVar("Row")
 
 
 def load_actor() -> None:
@@ -29,7 +34,25 @@ def load_actor() -> None:
 
 
 def current_actor() -> Actor:
+    """Who is calling; None without a valid token (`requires` answers 401 first)."""
     return g.actor
+
+
+def load_in_reach(
+    model: type[Row], row_id: int, message: str, *, of_provider: int | None = None
+) -> Row:
+    """The row with this id, or a 404 with `message`: also when it belongs to another
+    provider than `of_provider`, or lies outside the caller's reach (a provider sees only
+    its own, and anything else is as if it did not exist)."""
+    row = db.session.get(model, row_id)
+    owner = None if row is None else row.id if isinstance(row, Provider) else row.provider_id
+    if (
+        row is None
+        or (of_provider is not None and owner != of_provider)
+        or not current_actor().sees_provider(owner)
+    ):
+        raise NotFound(message)
+    return row
 
 
 def requires(permission: str):

@@ -6,9 +6,8 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..extensions import db
 from ..models.statement import ESITO_CODES
-from ..reports.periods import Month
+from ..periods import Month
 from ..services import siuss
 from .fields import ProblemSchema, Text, Timestamp
 from .problems import PROBLEM_TYPE
@@ -128,7 +127,6 @@ def esiti(data):
     """INPS's outcomes for flows it collected; 204 once recorded (a repeated notification is
     recorded once). An unknown id_flusso makes the whole notification a 422."""
     siuss.record_outcomes(current_actor(), data["elenco_esiti"])
-    db.session.commit()
 
 
 @blp.route("/siuss/status")
@@ -153,7 +151,6 @@ def generate(data):
     """Generate (or bring up to date) the flows of a concluded month: one flow per voucher
     with activity; a voucher whose figures changed since gets a cancelling flow and a new one."""
     summary = siuss.generate_flows(current_actor(), data["month"])
-    db.session.commit()
     return summary
 
 

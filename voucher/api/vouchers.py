@@ -1,14 +1,14 @@
 """Vouchers: issue, read (one view per audience), print, revoke, replace, suspend, reset the
 PIN; the public keys that verify QR codes and the list of revoked codes for offline scanners."""
 
-from flask import Response, abort, jsonify
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from ..documents.signing import keyring
 from ..errors import NotFound, ValidationFailed
-from ..extensions import db
-from ..services import beneficiaries, schemes, vouchers
+from ..services import beneficiaries, issuance, schemes, vouchers
 from ..services.redemption import resolve_voucher_code
+from .fields import problem_responses
 from .schemas_vouchers import (
     IssuedVoucherSchema,
     IssueVoucherSchema,
@@ -20,7 +20,6 @@ from .schemas_vouchers import (
     VoucherPinSchema,
     VoucherReasonSchema,
     VoucherSchema,
-    problem_responses,
 )
 from .security import BEARER_SECURITY, current_actor, requires
 
@@ -82,8 +81,7 @@ def issue_voucher(data):
         "beneficiary_id",
         "Beneficiario sconosciuto.",
     )
-    voucher, pin = vouchers.issue_voucher(current_actor(), scheme, person)
-    db.session.commit()
+    voucher, pin = issuance.issue_voucher(current_actor(), scheme, person)
     return _WithPin(voucher, pin)
 
 
@@ -112,7 +110,7 @@ def get_voucher(code):
 
 
 @blp.route("/vouchers/<code>/pdf")
-@requires("voucher.read")
+@requires("voucher.print")
 @blp.doc(
     security=BEARER_SECURITY,
     responses={
@@ -125,8 +123,6 @@ def get_voucher(code):
 )
 def voucher_pdf(code):
     """The printable voucher letter; its QR code encodes exactly `qr_payload`. Staff only."""
-    if current_actor().is_provider:
-        abort(403, "Il tuo ruolo non consente questa operazione.")
     voucher = find_voucher(code)
     # Imported here so that reportlab loads only when a letter is printed.
     from ..documents.letter import letters_pdf
@@ -148,7 +144,6 @@ def voucher_pdf(code):
 def revoke_voucher(data, code):
     """Revoke a voucher; its unspent balance returns to the scheme's budget."""
     voucher = vouchers.revoke_voucher(current_actor(), find_voucher(code), data["reason"])
-    db.session.commit()
     return voucher
 
 
@@ -160,7 +155,6 @@ def revoke_voucher(data, code):
 def replace_voucher(data, code):
     """Replace a lost voucher: the old code is revoked and a new one carries its balance."""
     new, pin = vouchers.replace_voucher(current_actor(), find_voucher(code), data["reason"])
-    db.session.commit()
     return _WithPin(new, pin)
 
 
@@ -173,7 +167,6 @@ def reset_pin(data, code):
     """A new PIN for the beneficiary (the old one stops working); also lifts a lockout."""
     voucher = find_voucher(code)
     pin = vouchers.reset_pin(current_actor(), voucher, data.get("reason"))
-    db.session.commit()
     return {"code": voucher.code, "pin": pin}
 
 
@@ -185,7 +178,6 @@ def reset_pin(data, code):
 def suspend_voucher(data, code):
     """Suspend an active voucher: providers cannot redeem it until it is reactivated."""
     voucher = vouchers.suspend_voucher(current_actor(), find_voucher(code), data["reason"])
-    db.session.commit()
     return voucher
 
 
@@ -197,7 +189,6 @@ def suspend_voucher(data, code):
 def reactivate_voucher(data, code):
     """Lift a suspension."""
     voucher = vouchers.reactivate_voucher(current_actor(), find_voucher(code), data.get("reason"))
-    db.session.commit()
     return voucher
 
 

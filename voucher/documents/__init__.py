@@ -1,1 +1,2 @@
-"""Documents: signed QR payloads, QR images and the printable voucher letters."""
+"""Documents: signed QR payloads, QR images, the printable voucher letters and the SIUSS
+flows sent to INPS."""

@@ -7,7 +7,6 @@ code, the voucher code and the PIN. That keeps a batch of thousands of letters s
 """
 
 import io
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -22,7 +21,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from .qr import QUIET_ZONE, qr_rows
+from ..resources import resource_dir
+from .pdf_qr import draw_qr
 
 MAX_PROVIDERS = 5  # more than this and the letter points to the complete list online
 # Fast compression: the pages are mostly QR rectangles, where the default level costs six times
@@ -101,10 +101,8 @@ def _font(name: str, text: str) -> str:
         pass
     fallback, filename = _FALLBACK.get(name, _FALLBACK[REGULAR])
     if fallback not in pdfmetrics.getRegisteredFontNames():
-        from .. import _resource_dir
-
         pdfmetrics.registerFont(
-            TTFont(fallback, str(Path(_resource_dir("static")) / "fonts" / filename))
+            TTFont(fallback, str(Path(resource_dir("static")) / "fonts" / filename))
         )
     return fallback
 
@@ -295,53 +293,6 @@ def _template(c: Canvas, letter: VoucherLetter, prefix: str) -> _Template:
     return _Template(w.finish(), card_page, qr_origin, code_at, pin_at)
 
 
-class _SliceOps(dict):
-    """PDF rectangles for the dark runs of one 8-module slice of a row, keyed by the slice's
-    "0"/"1" text, with a placeholder for the row: a row's path is then a few lookups instead
-    of a scan per module. At most 256 entries per slice position."""
-
-    def __init__(self, first_column: int):
-        super().__init__()
-        self.first_column = first_column
-
-    def __missing__(self, chunk: str) -> str:
-        ops = "".join(
-            f"{self.first_column + m.start()} {_ROW} {m.end() - m.start()} 1 re "
-            for m in _DARK_RUN.finditer(chunk)
-        )
-        self[chunk] = ops
-        return ops
-
-
-_ROW = "\x00"
-_DARK_RUN = re.compile("1+")
-_EIGHT = re.compile(".{1,8}")
-_SLICES = [_SliceOps(8 * i) for i in range(23)]  # 23 slices cover the largest symbol (177)
-_lookup = dict.__getitem__  # on a dict subclass it still falls back to __missing__
-
-
-def _qr_path(rows: list[str]) -> str:
-    """The dark modules as rectangles in module units, row 0 at the top."""
-    out = []
-    for r, row in enumerate(rows):
-        ops = "".join(map(_lookup, _SLICES, _EIGHT.findall(row)))
-        if ops:
-            out.append(ops.replace(_ROW, str(r)))
-    return "\n".join(out)
-
-
-def _draw_qr(c: Canvas, payload: str, left: float, top: float) -> None:
-    """The QR code as vector squares: one filled path, drawn in a coordinate system of one
-    unit per module with rows going down, inside its quiet zone."""
-    rows = qr_rows(payload)
-    module = QR_AREA / (len(rows) + 2 * QUIET_ZONE)
-    x0 = left + QUIET_ZONE * module
-    y0 = top - QUIET_ZONE * module
-    c.addLiteral(
-        f"q 0 g {module:.5f} 0 0 {-module:.5f} {x0:.3f} {y0:.3f} cm\n{_qr_path(rows)}\nf Q"
-    )
-
-
 def _put(t: PDFTextObject, x: float, y: float, text: str, font=REGULAR, size=BODY) -> None:
     t.setFont(_font(font, text), size)
     t.setTextOrigin(x, y)
@@ -407,7 +358,7 @@ def letters_pdf(letters: Sequence[VoucherLetter]) -> bytes:
             if number == 1:
                 _addressee(text, letter)
             if number == template.card_page:
-                _draw_qr(c, letter.qr_payload, *template.qr_origin)
+                draw_qr(c, letter.qr_payload, *template.qr_origin, QR_AREA)
                 _code_and_pin(text, template, letter)
             _footer(text, letter, number, pages)
             c.drawText(text)

@@ -17,10 +17,11 @@ from ..extensions import db
 from ._base import created_at_column
 from .beneficiary import Beneficiary
 from .scheme import Scheme
+from .status import BatchStatus
 from .user import User
 from .voucher import Voucher
 
-BATCH_STATUSES = ("draft", "queued", "running", "done", "failed")
+BATCH_STATUSES = tuple(s.value for s in BatchStatus)
 ROW_OUTCOMES = ("issue", "refused")
 ROW_RESULTS = ("issued", "refused")
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ._base import created_at_column
 from .catalogue import Fund, Service
+from .status import SchemeStatus
 
-SCHEME_STATUSES = ("draft", "active", "closed")
+SCHEME_STATUSES = tuple(s.value for s in SchemeStatus)
 
 scheme_service = Table(
     "scheme_service",

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ._base import created_at_column
 from .provider import Provider
+from .status import StatementStatus
 from .voucher import Voucher
 
-STATEMENT_STATUSES = ("open", "approved", "paid")  # "open" statements have no row yet
+STATEMENT_STATUSES = tuple(s.value for s in StatementStatus)  # "open" has no row yet
 ESITO_CODES = ("OK", "DATI_NON_TROVATI", "RICHIESTA_INVALIDA", "ERRORE_GENERICO")
 
 

@@ -9,8 +9,9 @@ from ..extensions import db
 from ._base import created_at_column
 from .beneficiary import Beneficiary
 from .scheme import Scheme
+from .status import VoucherStatus
 
-VOUCHER_STATUSES = ("active", "exhausted", "expired", "revoked", "suspended")
+VOUCHER_STATUSES = tuple(s.value for s in VoucherStatus)
 
 
 class Voucher(db.Model):

@@ -17,8 +17,8 @@ from sqlalchemy import case, extract, func, select
 
 from ..extensions import db
 from ..models import LedgerEntry, Provider, Scheme, Voucher
+from ..periods import Month
 from .funds import funds_query
-from .periods import Month
 
 AREAS = ("A", "B", "C", "P")
 MONTHS_SHOWN = 12

@@ -24,9 +24,9 @@ from sqlalchemy import String, and_, case, cast, func, literal_column, or_, sele
 
 from ..extensions import db
 from ..models import Beneficiary, Comune, LedgerEntry, Scheme, Voucher
+from ..periods import year_bounds
 from ..services.schemes import committed_expression
 from .common import report_meta
-from .periods import year_bounds
 
 FSC_FUND = "FSC_OS"
 FSC_AREAS = ("A", "B", "C")

@@ -2,9 +2,9 @@
 net totals, frozen once the ente has approved it (see voucher.services.statements)."""
 
 from ..models import Provider
+from ..periods import Month
 from ..services import statements
 from .common import report_meta
-from .periods import Month
 
 
 def statement_report(provider: Provider, month: Month) -> dict:

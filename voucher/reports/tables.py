@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import force_locale
+
+from ..models.status import LedgerKind, StatementStatus
 from .fsc import USER_GROUPS
 
 
@@ -55,6 +58,7 @@ def _table(data: dict, **kwargs) -> Table:
 
 
 def funds_table(data: dict) -> Table:
+    """The funds report: budget, commitments and redemptions per scheme."""
     columns = [
         Column("fund_code", "Fondo"),
         Column("scheme_name", "Misura"),
@@ -84,6 +88,7 @@ def funds_table(data: dict) -> Table:
 
 
 def fondo_poverta_table(data: dict) -> Table:
+    """The Fondo Povertà report: the services' share per scheme, approved and paid."""
     columns = [
         Column("scheme_name", "Misura"),
         Column("cup", "CUP"),
@@ -111,6 +116,7 @@ def fondo_poverta_table(data: dict) -> Table:
 
 
 def fsc_table(data: dict) -> Table:
+    """The FSC service-objectives report (Tabella 4) per Comune and area."""
     columns = [
         Column("comune_istat", "Codice ISTAT"),
         Column("comune_name", "Comune"),
@@ -124,6 +130,7 @@ def fsc_table(data: dict) -> Table:
     ] + [Column(f"group_{key}", f"Utenti: {label}", "int") for key, label in USER_GROUPS.items()]
 
     def flat(record: dict) -> dict:
+        """The record with its user groups as columns of their own."""
         groups = {f"group_{k}": v for k, v in record["user_groups"].items()}
         return {**record, **groups}
 
@@ -144,11 +151,16 @@ def fsc_table(data: dict) -> Table:
     )
 
 
-STATUS_LABELS = {"open": "aperto", "approved": "approvato", "paid": "pagato"}
-KIND_LABELS = {"redemption": "Riscatto", "reversal": "Storno"}
+def _italian(labelled) -> dict[str, str]:
+    """Each member's label in Italian, whatever the reader's language: an export is an
+    Italian document (the enums' labels are the words the pages use)."""
+    with force_locale("it"):
+        return {member.value: str(member.label) for member in labelled}
 
 
 def statement_table(data: dict) -> Table:
+    """A provider's monthly statement: one row per ledger entry, net totals."""
+    kinds = _italian(LedgerKind)
     columns = [
         Column("date", "Data", "date"),
         Column("kind_label", "Tipo"),
@@ -161,7 +173,7 @@ def statement_table(data: dict) -> Table:
     ]
     rows = []
     for line in data["lines"]:
-        label = KIND_LABELS.get(line["kind"], line["kind"])
+        label = kinds.get(line["kind"], line["kind"])
         if line.get("carried_over"):
             label += " (mese precedente)"
         record = {
@@ -170,7 +182,7 @@ def statement_table(data: dict) -> Table:
             "service": f"{line['service_code']} {line['service_name']}",
         }
         rows.append(_values(columns, record))
-    status = STATUS_LABELS.get(data["status"], data["status"])
+    status = _italian(StatementStatus).get(data["status"], data["status"])
     notes = [f"Stato del rendiconto: {status}."]
     if data.get("payment_reference"):
         notes.append(f"Pagamento: {data['payment_reference']} del {data['paid_on']:%d/%m/%Y}.")

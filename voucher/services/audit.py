@@ -1,4 +1,5 @@
-"""The audit trail: append-only events, hash-chained so that tampering shows.
+"""The audit trail: append-only events, hash-chained so that tampering shows. This module
+writes it; audit_verify checks the chain and audit_log reads events for the log page.
 
 Services call record(); the events are chained and written when the transaction commits,
 under the lock of the chain's head row (audit_chain), so that concurrent transactions build
@@ -9,20 +10,9 @@ event in one statement instead (append_after), as its transaction's last change.
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    String,
-    bindparam,
-    cast,
-    event,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import String, bindparam, cast, event, insert, literal, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -32,7 +22,7 @@ from ..extensions import db
 from ..models import AuditChain, AuditEvent
 from . import Actor
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # the "previous hash" of the first event
 _PENDING = "voucher.audit_pending"
 _MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came before it
 
@@ -107,8 +97,9 @@ def _sha256_hex_sqlite(element, compiler, **kw):
     return f"{SQLITE_SHA256_HEX}({compiler.process(element.clauses, **kw)})"
 
 
-# The columns of an event that Python provides; the chain's columns come from its head.
-_FIELDS = (
+# The columns of an event that Python provides (and its hash covers); the chain's columns
+# come from its head.
+EVENT_FIELDS = (
     "at",
     "actor_type",
     "actor_id",
@@ -144,14 +135,14 @@ def _append_statement(only_after=None):
     table = AuditEvent.__table__
     head = _advance_statement(only_after).cte("head")
     values = select(
-        *(bindparam(name, type_=table.c[name].type) for name in _FIELDS),
+        *(bindparam(name, type_=table.c[name].type) for name in EVENT_FIELDS),
         head.c.seq,
         head.c.prev_hash,
         head.c.hash,
     ).select_from(head)
     return (
         insert(table)
-        .from_select([*_FIELDS, "seq", "prev_hash", "hash"], values)
+        .from_select([*EVENT_FIELDS, "seq", "prev_hash", "hash"], values)
         .returning(table.c.seq)
     )
 
@@ -251,109 +242,3 @@ def install(session_class) -> None:
     event.listen(session_class, "after_transaction_create", _mark_savepoint)
     event.listen(session_class, "after_soft_rollback", _rolled_back)
     event.listen(session_class, "after_transaction_end", _ended)
-
-
-@dataclass
-class ChainReport:
-    events: int
-    broken_at: int | None  # seq of the first event that does not verify
-    reason: str | None = None
-    # The newest event's hash: kept outside the database, it also reveals removed newest events.
-    head: str = GENESIS
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_at is None
-
-
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; name the first broken link."""
-    columns = [AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash] + [
-        getattr(AuditEvent, f) for f in _FIELDS
-    ]
-    prev, expected_seq, count = GENESIS, 1, 0
-    while True:
-        rows = db.session.execute(
-            select(*columns)
-            .where(AuditEvent.seq >= expected_seq)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return _check_head(count, expected_seq, prev)
-        for row in rows:
-            if row.seq != expected_seq:
-                return ChainReport(count, expected_seq, "missing event")
-            if row.prev_hash != prev:
-                return ChainReport(count, row.seq, "previous hash does not match")
-            fields = {f: getattr(row, f) for f in _FIELDS}
-            if event_hash(prev, row.seq, fields) != row.hash:
-                return ChainReport(count, row.seq, "content altered")
-            prev, expected_seq = row.hash, row.seq + 1
-            count += 1
-
-
-def _check_head(count: int, next_seq: int, newest_hash: str) -> ChainReport:
-    """The head row must name the newest event: otherwise events were removed from the
-    end of the trail, or the next append would not link to it."""
-    head = db.session.execute(select(AuditChain.seq, AuditChain.hash)).first()
-    if head is None or (head.seq, head.hash) != (next_seq - 1, newest_hash):
-        return ChainReport(count, next_seq, "the chain's head does not match", head=newest_hash)
-    return ChainReport(events=count, broken_at=None, head=newest_hash)
-
-
-@dataclass(frozen=True)
-class EventFilters:
-    """What the audit viewer filters on; None means any. `since`/`until` are a half-open
-    range of aware timestamps; an actor is (type, id), with id None for system actors."""
-
-    action: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    actor_type: str | None = None
-    actor_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def list_events(
-    filters: EventFilters, offset: int = 0, limit: int = 50
-) -> tuple[list[AuditEvent], int]:
-    """The events matching `filters`, newest first, one page of them, and how many match."""
-    criteria = []
-    if filters.action:
-        criteria.append(AuditEvent.action == filters.action)
-    if filters.object_type:
-        criteria.append(AuditEvent.object_type == filters.object_type)
-    if filters.object_id:
-        criteria.append(AuditEvent.object_id == filters.object_id)
-    if filters.actor_type:
-        criteria.append(AuditEvent.actor_type == filters.actor_type)
-        if filters.actor_id is not None:
-            criteria.append(AuditEvent.actor_id == filters.actor_id)
-    # Timestamps are compared in UTC: SQLite stores them as naive UTC text.
-    if filters.since is not None:
-        criteria.append(AuditEvent.at >= filters.since.astimezone(UTC))
-    if filters.until is not None:
-        criteria.append(AuditEvent.at < filters.until.astimezone(UTC))
-    count = db.session.execute(select(func.count(AuditEvent.id)).where(*criteria)).scalar_one()
-    events = db.session.execute(
-        select(AuditEvent)
-        .where(*criteria)
-        .order_by(AuditEvent.seq.desc())
-        .offset(offset)
-        .limit(limit)
-    ).scalars()
-    return list(events), count
-
-
-def event_facets() -> dict[str, list[str]]:
-    """The actions and object types that occur in the trail, for the viewer's filters."""
-    actions = db.session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
-    types = db.session.execute(
-        select(AuditEvent.object_type)
-        .where(AuditEvent.object_type.is_not(None))
-        .distinct()
-        .order_by(AuditEvent.object_type)
-    )
-    return {"actions": list(actions.scalars()), "object_types": list(types.scalars())}

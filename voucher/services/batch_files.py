@@ -21,6 +21,8 @@ _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class UploadedRow:
+    """One row of the uploaded file: its line number, the codice fiscale and a note."""
+
     line: int
     fiscal_code: str
     note: str | None = None
@@ -121,6 +123,7 @@ def letters_document(batch: IssueBatch) -> IssueBatchDocument | None:
 
 
 def has_letters(batch: IssueBatch) -> bool:
+    """Whether the batch's PDF of letters is still kept (it is deleted once printed)."""
     return bool(
         db.session.execute(
             select(IssueBatchDocument.id).where(

@@ -123,6 +123,7 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
 
 
 def create_household(actor: Actor, label: str) -> Household:
+    """A new household (nucleo familiare) that beneficiaries can then join."""
     household = Household(label=label.strip())
     db.session.add(household)
     db.session.flush()
@@ -131,6 +132,7 @@ def create_household(actor: Actor, label: str) -> Household:
 
 
 def get_beneficiary(beneficiary_id: int) -> Beneficiary:
+    """The beneficiary, or NotFound."""
     person = db.session.get(Beneficiary, beneficiary_id)
     if person is None:
         raise NotFound("Beneficiario non trovato.")
@@ -138,6 +140,7 @@ def get_beneficiary(beneficiary_id: int) -> Beneficiary:
 
 
 def find_by_fiscal_code(fiscal_code: str) -> Beneficiary | None:
+    """The beneficiary with this codice fiscale (spaces and case ignored), if registered."""
     code = (fiscal_code or "").strip().upper()
     return db.session.execute(
         select(Beneficiary).where(Beneficiary.fiscal_code == code)

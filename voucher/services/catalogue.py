@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Fund, Service
+from . import audit
 
 # Funds whose rules require a CUP (Codice Unico di Progetto) on every scheme.
 CUP_REQUIRED = {"PNRR", "PON_INCLUSIONE", "REACT_EU"}
@@ -50,17 +51,17 @@ def reference_rows() -> dict[str, list[dict]]:
 
 
 def list_services() -> list[Service]:
+    """Every service of the catalogue, by code."""
     return list(db.session.execute(select(Service).order_by(Service.code)).scalars())
 
 
 def list_funds() -> list[Fund]:
+    """Every fund, by code."""
     return list(db.session.execute(select(Fund).order_by(Fund.code)).scalars())
 
 
 def set_siuss_code(service: Service, siuss_code: str | None, actor) -> None:
     """The SIUSS mapping is the ente's own choice."""
-    from . import audit
-
     old = service.siuss_code
     service.siuss_code = siuss_code
     db.session.flush()

@@ -7,8 +7,10 @@ ROME = ZoneInfo("Europe/Rome")
 
 
 def now() -> datetime:
+    """The current moment, in UTC."""
     return datetime.now(UTC)
 
 
 def today() -> date:
+    """Today's date in Italy."""
     return datetime.now(ROME).date()

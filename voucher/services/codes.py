@@ -46,11 +46,13 @@ def _check_character(data: str) -> str:
 
 
 def generate_code() -> str:
+    """A new random voucher code with its check character, formatted."""
     data = "".join(secrets.choice(ALPHABET) for _ in range(_DATA_LENGTH))
     return format_code(data + _check_character(data))
 
 
 def format_code(compact: str) -> str:
+    """A compact code in groups of four characters: XXXX-XXXX-XXXX-XXXX."""
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
@@ -65,6 +67,7 @@ def normalise_code(text: str) -> str | None:
 
 
 def generate_pin() -> str:
+    """A new random six-digit PIN."""
     return f"{secrets.randbelow(10**6):06d}"
 
 
@@ -78,8 +81,10 @@ def hash_pin(pepper: str, salt: str, pin: str) -> str:
 
 
 def new_salt() -> str:
+    """A new random salt for a PIN's digest."""
     return secrets.token_hex(16)
 
 
 def pin_matches(pepper: str, salt: str, pin: str, expected: str) -> bool:
+    """Whether `pin` is the one whose digest is `expected` (in constant time)."""
     return hmac.compare_digest(hash_pin(pepper, salt, pin), expected)

@@ -42,6 +42,7 @@ def official_comune_by_belfiore(belfiore_code: str) -> OfficialComune | None:
 
 
 def get_ente() -> Ente | None:
+    """The ente's own record, or None before it is configured."""
     return db.session.execute(select(Ente).limit(1)).scalar_one_or_none()
 
 
@@ -168,6 +169,7 @@ def _comuni_in_use(comuni: list[Comune]) -> list[str]:
 
 
 def comune_by_istat(istat_code: str) -> Comune | None:
+    """The Comune of the ente with this ISTAT code, or None."""
     return db.session.execute(
         select(Comune).where(Comune.istat_code == istat_code)
     ).scalar_one_or_none()

@@ -18,6 +18,8 @@ _ENTE_CF = re.compile(r"^\d{11}$")
 
 @dataclass(frozen=True)
 class FiscalCode:
+    """A valid personal codice fiscale, normalised, with the birth date and sex it encodes."""
+
     code: str
     birth_date: date
     sex: str
@@ -65,10 +67,12 @@ def normalise_cup(text: str, field: str = "cup") -> str:
 
 
 def is_istat_code(text: str) -> bool:
+    """Whether the text is shaped like an ISTAT Comune code (six digits)."""
     return bool(_ISTAT.match(text or ""))
 
 
 def is_belfiore_code(text: str) -> bool:
+    """Whether the text is shaped like a Belfiore code (a letter, three digits)."""
     return bool(_BELFIORE.match((text or "").upper()))
 
 

@@ -51,6 +51,7 @@ def create_provider(
     address: str | None = None,
     accreditations: list[dict] | None = None,
 ) -> Provider:
+    """Register a provider (its partita IVA unique) with its accreditations."""
     vat = normalise_vat(vat_number)
     if db.session.execute(select(Provider.id).where(Provider.vat_number == vat)).first():
         raise Conflict("Un fornitore con questa partita IVA è già registrato.")
@@ -80,6 +81,7 @@ def create_provider(
 
 
 def update_provider(actor: Actor, provider: Provider, **fields) -> Provider:
+    """Change a provider's name or contacts (only the fields given)."""
     for key in ("name", "email", "phone", "address"):
         if key in fields:
             setattr(provider, key, fields[key])
@@ -95,6 +97,7 @@ def accredit(
     valid_from: date,
     valid_until: date | None = None,
 ) -> Accreditation:
+    """Accredit a provider for a service from `valid_from` (open-ended without `valid_until`)."""
     acc = _accreditation(
         {"service_code": service_code, "valid_from": valid_from, "valid_until": valid_until}, 0
     )
@@ -113,6 +116,7 @@ def accredit(
 
 
 def end_accreditation(actor: Actor, accreditation: Accreditation, valid_until: date) -> None:
+    """End an accreditation on `valid_until`, which may not precede its start."""
     if valid_until < accreditation.valid_from:
         raise ValidationFailed(errors={"valid_until": ["Data precedente all'inizio."]})
     accreditation.valid_until = valid_until
@@ -128,6 +132,7 @@ def end_accreditation(actor: Actor, accreditation: Accreditation, valid_until: d
 
 
 def suspend_provider(actor: Actor, provider: Provider, reason: str | None = None) -> Provider:
+    """Suspend a provider: it may record no service until reinstated."""
     if provider.status == "suspended":
         raise Conflict("Il fornitore è già sospeso.")
     provider.status = "suspended"
@@ -137,6 +142,7 @@ def suspend_provider(actor: Actor, provider: Provider, reason: str | None = None
 
 
 def reinstate_provider(actor: Actor, provider: Provider) -> Provider:
+    """Reinstate a suspended provider."""
     if provider.status != "suspended":
         raise Conflict("Il fornitore non è sospeso.")
     provider.status = "active"
@@ -153,6 +159,7 @@ def is_accredited(provider: Provider, service_code: str, day: date) -> bool:
 
 
 def get_provider(provider_id: int) -> Provider:
+    """The provider with this id, or NotFound."""
     provider = db.session.get(Provider, provider_id)
     if provider is None:
         raise NotFound("Fornitore non trovato.")
@@ -160,6 +167,7 @@ def get_provider(provider_id: int) -> Provider:
 
 
 def list_providers() -> list[Provider]:
+    """Every provider, by name."""
     return list(db.session.execute(select(Provider).order_by(Provider.name)).scalars())
 
 
@@ -201,6 +209,7 @@ def create_api_key(actor: Actor, provider: Provider, label: str | None = None) -
 
 
 def revoke_api_key(actor: Actor, api_key: ApiKey) -> None:
+    """Revoke an API key at once, in this process's cache of trusted keys too."""
     api_key.revoked_at = datetime.now(UTC)
     _trusted_keys().pop(api_key.key_hash, None)
     db.session.flush()
@@ -264,5 +273,6 @@ def actor_for_api_key(holder: KeyHolder) -> Actor:
 
 
 def resolve_api_key(key: str) -> ApiKey | None:
+    """The row of a key that authenticate_api_key() accepts, or None."""
     holder = authenticate_api_key(key)
     return None if holder is None else db.session.get(ApiKey, holder.id)

@@ -7,6 +7,7 @@ from sqlalchemy import case, func, select
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CATEGORIES, UNITS, CopayBand, Fund, LedgerEntry, Scheme, Service, Voucher
+from ..models.status import SchemeStatus, VoucherStatus
 from . import Actor, audit
 from .identifiers import normalise_cup
 
@@ -143,7 +144,7 @@ def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
 
 def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
     """Edit a scheme; only drafts change, so that issued vouchers keep their terms."""
-    if scheme.status != "draft":
+    if scheme.status != SchemeStatus.DRAFT:
         raise Conflict("Solo una misura in bozza può essere modificata.")
     merged = {f: getattr(scheme, f) for f in EDITABLE_FIELDS}
     merged["service_codes"] = scheme.service_codes
@@ -165,9 +166,10 @@ def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
 
 
 def activate_scheme(actor: Actor, scheme: Scheme) -> Scheme:
-    if scheme.status != "draft":
+    """Open a draft scheme: from now on it issues vouchers, and its terms no longer change."""
+    if scheme.status != SchemeStatus.DRAFT:
         raise Conflict("Solo una misura in bozza può essere attivata.")
-    scheme.status = "active"
+    scheme.status = SchemeStatus.ACTIVE
     db.session.flush()
     audit.record(actor, "scheme.activated", "scheme", scheme.id)
     return scheme
@@ -175,15 +177,16 @@ def activate_scheme(actor: Actor, scheme: Scheme) -> Scheme:
 
 def close_scheme(actor: Actor, scheme: Scheme) -> Scheme:
     """No new vouchers; vouchers already issued stay spendable until they expire."""
-    if scheme.status == "closed":
+    if scheme.status == SchemeStatus.CLOSED:
         raise Conflict("La misura è già chiusa.")
-    scheme.status = "closed"
+    scheme.status = SchemeStatus.CLOSED
     db.session.flush()
     audit.record(actor, "scheme.closed", "scheme", scheme.id)
     return scheme
 
 
 def get_scheme(scheme_id: int) -> Scheme:
+    """The scheme, or NotFound."""
     scheme = db.session.get(Scheme, scheme_id)
     if scheme is None:
         raise NotFound("Misura non trovata.")
@@ -191,6 +194,7 @@ def get_scheme(scheme_id: int) -> Scheme:
 
 
 def list_schemes(status: str | None = None) -> list[Scheme]:
+    """Schemes, newest year first then by name; only those in `status` when given."""
     query = select(Scheme).order_by(Scheme.year.desc(), Scheme.name)
     if status:
         query = query.where(Scheme.status == status)
@@ -201,12 +205,16 @@ def committed_expression():
     """Per voucher, the money it holds on the budget: all of it while it may still be spent;
     only what was spent once it is revoked or expired (the rest goes back to the budget)."""
     return case(
-        (Voucher.status.in_(("revoked", "expired")), Voucher.value_cents - Voucher.balance_cents),
+        (
+            Voucher.status.in_((VoucherStatus.REVOKED, VoucherStatus.EXPIRED)),
+            Voucher.value_cents - Voucher.balance_cents,
+        ),
         else_=Voucher.value_cents,
     )
 
 
 def committed_cents(scheme_id: int) -> int:
+    """What the scheme's vouchers hold on its budget (see committed_expression)."""
     return db.session.execute(
         select(func.coalesce(func.sum(committed_expression()), 0)).where(
             Voucher.scheme_id == scheme_id

@@ -9,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 from ..errors import InvalidSignature, VoucherNotFound
 from ..extensions import db
 from ..models import LedgerEntry, Service, Voucher
-from . import clock, providers, redemption, vouchers
+from . import clock, ledger, providers, redemption, vouchers
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,12 @@ class VoucherSummary:
 
     @property
     def scheme(self):
+        """The voucher's scheme."""
         return self.voucher.scheme
 
     @property
     def not_yet_valid(self) -> bool:
+        """Whether the voucher's validity starts after today."""
         return self.voucher.valid_from > clock.today()
 
 
@@ -98,6 +100,6 @@ def voucher_summary(voucher: Voucher, day: date | None = None) -> VoucherSummary
         voucher=voucher,
         status=vouchers.effective_status(voucher, day),
         balance_units=balance_units(voucher),
-        redemptions=redemption.ledger_for_voucher(voucher),
+        redemptions=ledger.ledger_for_voucher(voucher),
         providers=accredited_providers(voucher, day),
     )

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from ..documents.siuss_xml import build_flow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import SiussFlow, SiussOutcome
-from ..reports import siuss as report
-from ..reports.periods import Month
-from ..reports.render.siuss_xml import build_flow
+from ..periods import Month
 from . import Actor, audit, clock
+from . import siuss_activity as activity
 
 FLOW_TYPE = "PS_PSA_SINA"
 # Any constant works: it names the advisory lock that serialises flow generation.
@@ -72,12 +72,12 @@ def generate_flows(actor: Actor, month: Month) -> dict:
     and cancelled, and how many vouchers were left unchanged."""
     if month >= Month.of(clock.today()):
         raise Conflict(f"Il mese {month.label()} non è ancora concluso.")
-    ente = report.ente_block()
+    ente = activity.ente_block()
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _GENERATION_LOCK_ID})
     period = str(month)
     last_day = month.end - timedelta(days=1)
-    current = {a.voucher_id: a for a in report.voucher_activities(month.start, last_day)}
+    current = {a.voucher_id: a for a in activity.voucher_activities(month.start, last_day)}
     previous = _active_flows(period)
 
     planned: list[dict] = []
@@ -139,7 +139,7 @@ def flows_since(since_ms: int, limit: int) -> list[dict]:
     """The WaaS entries after `since` (milliseconds), oldest first."""
     if limit <= 0:
         return []
-    ente = report.ente_block()
+    ente = activity.ente_block()
     name = ente["Denominazione"]
     flows = db.session.execute(
         select(SiussFlow.id_flusso, SiussFlow.ts_ms, SiussFlow.xml)
@@ -218,6 +218,7 @@ def _same_outcome(known: SiussOutcome, posted: dict) -> bool:
 
 
 def latest_outcome(flow: SiussFlow) -> SiussOutcome | None:
+    """The newest outcome INPS sent for a flow, or None."""
     return flow.outcomes[-1] if flow.outcomes else None
 
 

@@ -13,27 +13,22 @@ from datetime import UTC, date
 
 from sqlalchemy import exists, func, insert, literal, select
 
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import LedgerEntry, Provider, Service, Statement, StatementLine, Voucher
-from ..reports.periods import Month
+from ..periods import Month
 from . import Actor, audit, clock
 
 
-def get_provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        raise NotFound("Fornitore non trovato.")
-    return provider
-
-
 def find_statement(provider_id: int, month: Month) -> Statement | None:
+    """The provider's approved (or paid) statement of `month`, or None while it is open."""
     return db.session.execute(
         select(Statement).where(Statement.provider_id == provider_id, Statement.month == str(month))
     ).scalar_one_or_none()
 
 
 def approved_months(provider_id: int) -> set[Month]:
+    """The months whose statement the ente has approved (paid ones included)."""
     months = db.session.execute(
         select(Statement.month).where(Statement.provider_id == provider_id)
     ).scalars()

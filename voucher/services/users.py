@@ -61,6 +61,7 @@ def create_user(
     full_name: str | None = None,
     email: str | None = None,
 ) -> User:
+    """Create a staff or provider account, its username unique and its password within policy."""
     username = (username or "").strip()
     errors = {}
     if not username or len(username) > 80:
@@ -101,6 +102,7 @@ def create_user(
 
 
 def set_password(actor: Actor, user: User, password: str) -> None:
+    """Set a user's password: their sessions and API tokens end, a lockout is lifted."""
     check_password_policy(password, user.username)
     user.password_hash = hash_password(password)
     user.session_version += 1
@@ -118,6 +120,7 @@ def _refuse_on_self(actor: Actor, user: User, message: str) -> None:
 
 
 def set_active(actor: Actor, user: User, active: bool) -> None:
+    """Enable or disable an account (never one's own); disabling ends its sessions and tokens."""
     if not active:
         _refuse_on_self(actor, user, "Non puoi disattivare il tuo stesso account.")
     user.active = active
@@ -129,6 +132,7 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
 
 
 def set_role(actor: Actor, user: User, role: str, provider_id: int | None = None) -> None:
+    """Change an account's role (never one's own); a provider's operator names the provider."""
     _refuse_on_self(actor, user, "Non puoi cambiare il ruolo del tuo stesso account.")
     if role not in ROLES or (role == "provider") != (provider_id is not None):
         raise ValidationFailed(errors={"role": ["Ruolo o fornitore non validi."]})
@@ -204,6 +208,7 @@ def issue_token(user: User, ttl: timedelta) -> tuple[str, int]:
 
 
 def resolve_token(token: str) -> User | None:
+    """The active user an unexpired API token belongs to, or None."""
     record = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == _digest(token))
     ).scalar_one_or_none()
@@ -231,6 +236,7 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def get_user(user_id: int) -> User:
+    """The user with this id, or NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("Utente non trovato.")
@@ -238,9 +244,11 @@ def get_user(user_id: int) -> User:
 
 
 def list_users() -> list[User]:
+    """Every account, by username."""
     return list(db.session.execute(select(User).order_by(User.username)).scalars())
 
 
 def purge_expired_tokens(now: datetime | None = None) -> int:
+    """Delete the API tokens expired by `now`; how many."""
     result = db.session.execute(delete(ApiToken).where(ApiToken.expires_at < (now or clock.now())))
     return result.rowcount or 0

@@ -18,9 +18,10 @@ BLUEPRINTS = (
 def register_web(app: Flask) -> None:
     from importlib import import_module
 
-    from . import security
+    from . import context, security
 
     security.init_app(app)
+    context.init_app(app)
     for name in BLUEPRINTS:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)

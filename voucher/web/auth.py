@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidCredentials, Locked
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services import users
 from .forms import LoginForm
 from .i18n import COOKIE, SUPPORTED
@@ -38,10 +38,9 @@ def login():
         try:
             user = users.authenticate(form.username.data, form.password.data)
         except (InvalidCredentials, Locked) as error:
-            db.session.commit()  # keep the failure count
+            # The view goes on normally, so the request boundary commits the failure count.
             flash(str(error.title), "danger")
         else:
-            db.session.commit()
             lang = session.get("lang")
             session.clear()  # a fresh session on sign-in: no fixation
             if lang:
@@ -59,7 +58,6 @@ def logout():
     user = current_user._get_current_object()
     logout_user()
     users.sign_out(user)
-    db.session.commit()
     session.clear()
     if lang:
         session["lang"] = lang

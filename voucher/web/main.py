@@ -3,14 +3,7 @@
 from flask import Blueprint, render_template
 from flask_babel import refresh
 
-from . import helpers
-
 bp = Blueprint("main", __name__)
-bp.app_context_processor(helpers.template_context)
-for _name, _filter in helpers.FILTERS.items():
-    bp.add_app_template_filter(_filter, _name)
-for _name, _global in helpers.GLOBALS.items():
-    bp.add_app_template_global(_global, _name)
 
 
 @bp.before_app_request

@@ -74,6 +74,7 @@ def permission_required(permission: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper._requires = permission
         return wrapper
 
     return decorator

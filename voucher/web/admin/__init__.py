@@ -1,11 +1,12 @@
 """The ente admin's pages: the ente and its Comuni, schemes, providers and users.
 
-Each view is thin: it parses a form, calls one service, commits, and shows the outcome;
-a service's refusal (DomainError) becomes a flash message and errors next to the fields.
+Each view is thin: it parses a form, calls one service and shows the outcome (the request
+boundary commits); a service's refusal becomes a flash message and errors next to the fields
+(voucher.web.refusals).
 """
 
-from flask import Blueprint
+# The views register their routes on the blueprint when imported.
+from . import ente, providers, schemes, users  # noqa: F401
+from .blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from . import ente, providers, schemes, users  # noqa: E402, F401  (they register routes on bp)
+__all__ = ["bp"]

@@ -3,12 +3,10 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ...errors import DomainError
-from ...extensions import db
 from ...services import ente as ente_service
-from ..refusals import apply_domain_error
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
+from .blueprint import bp
 from .forms import EnteForm
 
 
@@ -59,7 +57,8 @@ def _remove_comune(form: EnteForm, index: str) -> None:
 
 
 def _save(form: EnteForm) -> bool:
-    try:
+    """Save through the service; False (and the refusal on the form) when refused."""
+    with showing_refusals(form):
         ente_service.update_ente(
             current_actor(),
             name=form.name.data.strip(),
@@ -68,12 +67,8 @@ def _save(form: EnteForm) -> bool:
             address=(form.address.data or "").strip() or None,
             comuni=_comuni_payload(form),
         )
-    except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return False
-    db.session.commit()
-    return True
+        return True
+    return False
 
 
 @bp.route("/ente", methods=["GET", "POST"])

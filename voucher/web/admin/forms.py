@@ -27,7 +27,7 @@ from wtforms.validators import (
 
 from ...models import ROLES, UNITS
 from ..forms import EuroField, MultiCheckboxField
-from ..helpers import CATEGORY_LABELS, ROLE_LABELS, UNIT_LABELS
+from ..labels import CATEGORY_LABELS, ROLE_LABELS, UNIT_LABELS
 
 
 def _optional_int(value):

@@ -1,6 +1,6 @@
 """Providers: registry, accreditations, suspension, operator accounts and API keys."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -9,10 +9,11 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import Accreditation, ApiKey, User
 from ...services import catalogue, clock, providers, users
-from ..helpers import current_actor, date_it, localized_name
-from ..refusals import apply_domain_error
-from ..security import permission_required
-from . import bp
+from ..filters import date_it, localized_name
+from ..lookups import load_or_404
+from ..refusals import show_refusal, showing_refusals
+from ..security import current_actor, permission_required
+from .blueprint import bp
 from .forms import (
     AccreditationForm,
     ApiKeyForm,
@@ -27,21 +28,6 @@ _ACCREDITATION_FIELDS = {
     "accreditations.0.service_code": "service_code",
     "accreditations.0.valid_until": "valid_until",
 }
-
-
-def _get_provider(provider_id: int):
-    try:
-        return providers.get_provider(provider_id)
-    except DomainError:
-        abort(404)
-
-
-def _owned(model, object_id: int, provider_id: int):
-    """An accreditation or API key of this provider; anything else is 404."""
-    item = db.session.get(model, object_id)
-    if item is None or item.provider_id != provider_id:
-        abort(404)
-    return item
 
 
 def _accreditation_form() -> AccreditationForm:
@@ -88,7 +74,7 @@ def providers_list():
 def provider_new():
     form = ProviderForm()
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form):
             provider = providers.create_provider(
                 current_actor(),
                 name=form.name.data,
@@ -97,11 +83,6 @@ def provider_new():
                 phone=form.phone.data or None,
                 address=form.address.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
             flash(_("Fornitore registrato: aggiungi ora gli accreditamenti."), "success")
             return redirect(url_for("admin.provider", provider_id=provider.id))
     return render_template("admin/provider_form.html", form=form)
@@ -110,16 +91,16 @@ def provider_new():
 @bp.route("/fornitori/<int:provider_id>")
 @permission_required("provider.manage")
 def provider(provider_id: int):
-    return _provider_page(_get_provider(provider_id))
+    return _provider_page(load_or_404(providers.get_provider, provider_id))
 
 
 @bp.route("/fornitori/<int:provider_id>/accreditamenti", methods=["POST"])
 @permission_required("provider.manage")
 def provider_accredit(provider_id: int):
-    provider = _get_provider(provider_id)
+    provider = load_or_404(providers.get_provider, provider_id)
     form = _accreditation_form()
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form, _ACCREDITATION_FIELDS):
             providers.accredit(
                 current_actor(),
                 provider,
@@ -127,11 +108,6 @@ def provider_accredit(provider_id: int):
                 form.valid_from.data,
                 form.valid_until.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error, _ACCREDITATION_FIELDS)
-        else:
-            db.session.commit()
             flash(_("Accreditamento aggiunto."), "success")
             return redirect(url_for("admin.provider", provider_id=provider.id))
     return _provider_page(provider, accreditation_form=form, status=422)
@@ -143,8 +119,8 @@ def provider_accredit(provider_id: int):
 )
 @permission_required("provider.manage")
 def provider_accreditation_end(provider_id: int, accreditation_id: int):
-    provider = _get_provider(provider_id)
-    accreditation = _owned(Accreditation, accreditation_id, provider.id)
+    provider = load_or_404(providers.get_provider, provider_id)
+    accreditation = load_or_404(Accreditation, accreditation_id, of_provider=provider.id)
     form = EndAccreditationForm(prefix="end")
     if not form.validate_on_submit():
         flash(_("Indicare una data valida per la fine dell'accreditamento."), "danger")
@@ -152,11 +128,10 @@ def provider_accreditation_end(provider_id: int, accreditation_id: int):
     try:
         providers.end_accreditation(current_actor(), accreditation, form.valid_until.data)
     except DomainError as error:
-        db.session.rollback()
+        # The page after the redirect has no date field to show the messages next to.
         messages = [str(m) for ms in (error.errors or {}).values() for m in ms]
-        flash(" ".join(messages) or error.detail, "danger")
+        show_refusal(DomainError(" ".join(messages) or error.detail))
     else:
-        db.session.commit()
         flash(
             _("Accreditamento terminato il %(day)s.", day=date_it(form.valid_until.data)), "success"
         )
@@ -166,16 +141,11 @@ def provider_accreditation_end(provider_id: int, accreditation_id: int):
 @bp.route("/fornitori/<int:provider_id>/sospendi", methods=["GET", "POST"])
 @permission_required("provider.manage")
 def provider_suspend(provider_id: int):
-    provider = _get_provider(provider_id)
+    provider = load_or_404(providers.get_provider, provider_id)
     form = SuspendForm()
     if form.validate_on_submit():
-        try:
+        with showing_refusals():
             providers.suspend_provider(current_actor(), provider, form.reason.data.strip())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.detail, "danger")
-        else:
-            db.session.commit()
             flash(_("Fornitore sospeso: non può registrare prestazioni."), "success")
         return redirect(url_for("admin.provider", provider_id=provider.id))
     return render_template("admin/provider_suspend.html", provider=provider, form=form)
@@ -184,15 +154,10 @@ def provider_suspend(provider_id: int):
 @bp.route("/fornitori/<int:provider_id>/riattiva", methods=["GET", "POST"])
 @permission_required("provider.manage")
 def provider_reinstate(provider_id: int):
-    provider = _get_provider(provider_id)
+    provider = load_or_404(providers.get_provider, provider_id)
     if request.method == "POST":
-        try:
+        with showing_refusals():
             providers.reinstate_provider(current_actor(), provider)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.detail, "danger")
-        else:
-            db.session.commit()
             flash(_("Fornitore riattivato."), "success")
         return redirect(url_for("admin.provider", provider_id=provider.id))
     return render_template("admin/provider_reinstate.html", provider=provider)
@@ -201,10 +166,10 @@ def provider_reinstate(provider_id: int):
 @bp.route("/fornitori/<int:provider_id>/operatori/nuovo", methods=["GET", "POST"])
 @permission_required("provider.manage")
 def provider_operator_new(provider_id: int):
-    provider = _get_provider(provider_id)
+    provider = load_or_404(providers.get_provider, provider_id)
     form = OperatorForm()
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form):
             users.create_user(
                 current_actor(),
                 username=form.username.data,
@@ -214,11 +179,6 @@ def provider_operator_new(provider_id: int):
                 full_name=form.full_name.data or None,
                 email=form.email.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
             flash(_("Account dell'operatore creato."), "success")
             return redirect(url_for("admin.provider", provider_id=provider.id))
     return render_template("admin/operator_form.html", provider=provider, form=form)
@@ -227,13 +187,12 @@ def provider_operator_new(provider_id: int):
 @bp.route("/fornitori/<int:provider_id>/chiavi", methods=["POST"])
 @permission_required("provider.manage")
 def provider_api_key_new(provider_id: int):
-    provider = _get_provider(provider_id)
+    provider = load_or_404(providers.get_provider, provider_id)
     form = ApiKeyForm(prefix="key")
     if not form.validate_on_submit():
         return _provider_page(provider, api_key_form=form, status=422)
     key = providers.create_api_key(current_actor(), provider, form.label.data or None)
     record = providers.resolve_api_key(key)
-    db.session.commit()
     # The key is shown in this response only: it is stored as a digest and never again readable.
     return render_template("admin/api_key_created.html", provider=provider, key=key, record=record)
 
@@ -241,10 +200,9 @@ def provider_api_key_new(provider_id: int):
 @bp.route("/fornitori/<int:provider_id>/chiavi/<int:key_id>/revoca", methods=["POST"])
 @permission_required("provider.manage")
 def provider_api_key_revoke(provider_id: int, key_id: int):
-    provider = _get_provider(provider_id)
-    api_key = _owned(ApiKey, key_id, provider.id)
+    provider = load_or_404(providers.get_provider, provider_id)
+    api_key = load_or_404(ApiKey, key_id, of_provider=provider.id)
     if api_key.revoked_at is None:
         providers.revoke_api_key(current_actor(), api_key)
-        db.session.commit()
         flash(_("Chiave %(prefix)s… revocata.", prefix=api_key.prefix), "success")
     return redirect(url_for("admin.provider", provider_id=provider.id))

@@ -1,17 +1,17 @@
 """Schemes (misure): list, create, edit while draft, activate, close, and the scheme page."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from ...errors import DomainError
-from ...extensions import db
 from ...models import AREAS
 from ...services import catalogue, schemes
-from ..helpers import AREA_LABELS, localized_name
-from ..refusals import apply_domain_error
+from ..filters import localized_name
+from ..labels import AREA_LABELS
+from ..lookups import load_or_404
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
+from .blueprint import bp
 from .forms import SCHEME_FIELD_MAP, SchemeForm
 
 
@@ -24,13 +24,6 @@ def _budget(scheme) -> dict:
         "redeemed": schemes.redeemed_cents(scheme.id),
         "available": scheme.budget_cents - committed,
     }
-
-
-def _get_scheme(scheme_id: int):
-    try:
-        return schemes.get_scheme(scheme_id)
-    except DomainError:
-        abort(404)
 
 
 def _prepare(form: SchemeForm) -> None:
@@ -85,17 +78,12 @@ def _edit_bands(form: SchemeForm) -> bool:
 
 def _save(form: SchemeForm, scheme=None):
     """Create or update through the service; None (and errors on the form) when refused."""
-    try:
+    with showing_refusals(form, SCHEME_FIELD_MAP):
         if scheme is None:
-            scheme = schemes.create_scheme(current_actor(), form.to_data())
-        else:
-            schemes.update_scheme(current_actor(), scheme, form.to_data())
-    except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(form, error, SCHEME_FIELD_MAP)
-        return None
-    db.session.commit()
-    return scheme
+            return schemes.create_scheme(current_actor(), form.to_data())
+        schemes.update_scheme(current_actor(), scheme, form.to_data())
+        return scheme
+    return None
 
 
 @bp.route("/misure", endpoint="schemes")
@@ -121,7 +109,7 @@ def scheme_new():
 @bp.route("/misure/<int:scheme_id>/modifica", methods=["GET", "POST"])
 @permission_required("scheme.manage")
 def scheme_edit(scheme_id: int):
-    scheme = _get_scheme(scheme_id)
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
     if scheme.status != "draft":
         flash(_("Solo una misura in bozza può essere modificata."), "warning")
         return redirect(url_for("admin.scheme", scheme_id=scheme.id))
@@ -137,19 +125,14 @@ def scheme_edit(scheme_id: int):
 @bp.route("/misure/<int:scheme_id>")
 @permission_required("scheme.manage")
 def scheme(scheme_id: int):
-    scheme = _get_scheme(scheme_id)
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
     return render_template("admin/scheme.html", scheme=scheme, budget=_budget(scheme))
 
 
 def _change_status(scheme_id: int, change, message: str):
-    scheme = _get_scheme(scheme_id)
-    try:
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
+    with showing_refusals():
         change(current_actor(), scheme)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-    else:
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("admin.scheme", scheme_id=scheme_id))
 

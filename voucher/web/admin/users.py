@@ -1,23 +1,16 @@
 """Users: list, create, enable or disable, reset a password, change a role."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ...errors import DomainError
-from ...extensions import db
 from ...services import providers, users
-from ..refusals import apply_domain_error
+from ..lookups import load_or_404
+from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
+from .blueprint import bp
 from .forms import PasswordForm, RoleForm, UserForm
-
-
-def _get_user(user_id: int):
-    try:
-        return users.get_user(user_id)
-    except DomainError:
-        abort(404)
 
 
 def _provider_choices() -> list[tuple]:
@@ -42,7 +35,7 @@ def user_new():
     form = UserForm()
     form.provider_id.choices = _provider_choices()
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form):
             user = users.create_user(
                 current_actor(),
                 username=form.username.data,
@@ -52,11 +45,6 @@ def user_new():
                 full_name=form.full_name.data or None,
                 email=form.email.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
             flash(_("Utente %(name)s creato.", name=user.username), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_form.html", form=form)
@@ -79,21 +67,16 @@ def _user_page(user, password_form=None, role_form=None, status=200):
 @bp.route("/utenti/<int:user_id>")
 @permission_required("user.manage")
 def user(user_id: int):
-    return _user_page(_get_user(user_id))
+    return _user_page(load_or_404(users.get_user, user_id))
 
 
 @bp.route("/utenti/<int:user_id>/stato", methods=["POST"])
 @permission_required("user.manage")
 def user_active(user_id: int):
-    user = _get_user(user_id)
+    user = load_or_404(users.get_user, user_id)
     active = request.form.get("active") == "1"
-    try:
+    with showing_refusals():
         users.set_active(current_actor(), user, active)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-    else:
-        db.session.commit()
         flash(_("Utente riattivato.") if active else _("Utente disattivato."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
@@ -101,16 +84,11 @@ def user_active(user_id: int):
 @bp.route("/utenti/<int:user_id>/password", methods=["POST"])
 @permission_required("user.manage")
 def user_password(user_id: int):
-    user = _get_user(user_id)
+    user = load_or_404(users.get_user, user_id)
     form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form):
             users.set_password(current_actor(), user, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
             flash(
                 _("Nuova password impostata: le sessioni aperte dell'utente sono chiuse."),
                 "success",
@@ -122,20 +100,18 @@ def user_password(user_id: int):
 @bp.route("/utenti/<int:user_id>/ruolo", methods=["POST"])
 @permission_required("user.manage")
 def user_role(user_id: int):
-    user = _get_user(user_id)
+    user = load_or_404(users.get_user, user_id)
     form = RoleForm(prefix="role")
     form.provider_id.choices = _provider_choices()
     if form.validate_on_submit():
         try:
             users.set_role(current_actor(), user, form.role.data, form.provider_id.data)
         except DomainError as error:
-            db.session.rollback()
             if not error.errors:  # a refusal of the whole change, e.g. one's own role
-                flash(error.detail, "danger")
+                show_refusal(error)
                 return redirect(url_for("admin.user", user_id=user.id))
-            apply_domain_error(form, error)
+            show_refusal(error, form)
         else:
-            db.session.commit()
             flash(_("Ruolo aggiornato."), "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, role_form=form, status=422)

@@ -6,9 +6,8 @@ No code, PIN or personal data ever reaches a URL or a log line: the form is POST
 fragment never leaves the browser, and the pages after sign-in are addressed by the session.
 """
 
-from flask import Blueprint
+# The views register their routes on the blueprint when imported.
+from . import views  # noqa: F401
+from .blueprint import bp
 
-bp = Blueprint("beneficiary", __name__)
-
-# The views register their routes on `bp`.
-from . import views  # noqa: E402, F401
+__all__ = ["bp"]

@@ -6,18 +6,11 @@ from flask_babel import gettext as _
 
 from ...documents.letter import letters_pdf
 from ...errors import InvalidCodeOrPin, Locked
-from ...extensions import db, limiter
+from ...extensions import limiter
 from ...services import clock, letters, selfservice
-from . import bp
-from .common import (
-    STATUS_TEXT,
-    UNIT_WORDS,
-    end_session,
-    session_minutes,
-    session_voucher,
-    start_session,
-    units_text,
-)
+from ..labels import VOUCHER_STATUS_MEANINGS
+from .blueprint import bp
+from .common import end_session, session_minutes, session_voucher, start_session
 from .forms import BalanceForm
 
 # Per address, on top of the lockout of each code after five wrong PINs: guessing codes
@@ -59,13 +52,12 @@ def check():
     try:
         voucher = selfservice.sign_in(form.code.data, form.pin.data)
     except InvalidCodeOrPin:
-        db.session.commit()  # keep the failure count that stops PIN guessing
-        # A fresh, empty form: the page is the same whether the code or the PIN was wrong.
+        # The view returns normally, so the request boundary commits the failure count that
+        # stops PIN guessing. A fresh, empty form: the page is the same whether the code or
+        # the PIN was wrong.
         return _form_page(BalanceForm(formdata=None), "wrong")
     except Locked:
-        db.session.commit()
         return _form_page(BalanceForm(formdata=None), "locked", 429)
-    db.session.commit()
     start_session(voucher)
     return redirect(url_for("beneficiary.voucher"), 303)
 
@@ -105,9 +97,7 @@ def show_voucher():
         voucher=voucher,
         scheme=summary.scheme,
         today=clock.today(),
-        status_text=STATUS_TEXT,
-        units_text=units_text,
-        unit_words=UNIT_WORDS,
+        status_meanings=VOUCHER_STATUS_MEANINGS,
         session_minutes=session_minutes(),
     )
 

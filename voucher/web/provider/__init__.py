@@ -5,9 +5,8 @@ A voucher code never travels in a URL: the scan and record forms are POSTed, and
 are addressed by the ledger entry's id.
 """
 
-from flask import Blueprint
+# The views register their routes on the blueprint when imported.
+from . import history, redeem  # noqa: F401
+from .blueprint import bp
 
-bp = Blueprint("provider", __name__, url_prefix="/fornitore")
-
-# The views register their routes on `bp`.
-from . import history, redeem  # noqa: E402, F401
+__all__ = ["bp"]

@@ -1,48 +1,17 @@
-"""What the providers' pages share: the signed-in provider, the voucher card, and the texts
-of units and statuses."""
+"""What the providers' pages share: the signed-in provider and the voucher card."""
 
 from dataclasses import dataclass
-from decimal import Decimal
-
-from flask_babel import lazy_gettext as _l
 
 from ...errors import DomainError
 from ...models import Provider, Service, Voucher
 from ...services import clock, providers, redemption
-from ...services.letters import UNIT_NAMES, value_text
 from ...services.vouchers import effective_status
 from ..security import current_actor
-
-STATUS_LABELS = {
-    "active": (_l("Attivo"), "success"),
-    "exhausted": (_l("Esaurito"), "secondary"),
-    "expired": (_l("Scaduto"), "secondary"),
-    "revoked": (_l("Revocato"), "danger"),
-    "suspended": (_l("Sospeso"), "warning"),
-}
-
-KIND_LABELS = {"redemption": _l("Prestazione"), "reversal": _l("Storno")}
 
 
 def current_provider() -> Provider:
     """The provider the signed-in operator works for."""
     return providers.get_provider(current_actor().provider_id)
-
-
-def quantity_text(quantity: Decimal | None, unit: str) -> str:
-    """A quantity with its unit: "2,5 ore", "1 pasto"; a dash when there is none."""
-    if quantity is None:
-        return "—"
-    number = f"{Decimal(quantity).normalize():f}".replace(".", ",")
-    if unit not in UNIT_NAMES:
-        return number
-    one, many = UNIT_NAMES[unit]
-    return f"{number} {one if abs(quantity) == 1 else many}"
-
-
-def units_text(cents: int, scheme) -> str:
-    """Euro, and units for unit schemes: "12,5 ore (250,00 €)"."""
-    return value_text(cents, scheme.unit, scheme.unit_price_cents)
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,19 @@ from datetime import date, timedelta
 from flask import make_response, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
-from ...models import LedgerEntry, Service, Voucher
+from ...models import LedgerEntry, Service
+from ...models.status import LedgerKind
 from ...reports.render.csv import render_csv
 from ...reports.tables import Column, Table
-from ...services import clock, codes
-from ..helpers import datetime_it, localized_name
+from ...services import clock, codes, ledger
+from ..filters import datetime_it, localized_name
 from ..security import current_actor, permission_required
-from . import bp
-from .common import KIND_LABELS, current_provider, quantity_text
+from .blueprint import bp
+from .common import current_provider
 from .forms import HistoryForm
 
 PER_PAGE = 25
@@ -37,57 +37,15 @@ class Filters:
     service_code: str | None = None
 
 
-@dataclass(frozen=True)
-class Totals:
-    count: int
-    amount_cents: int
-    public_cents: int
-    copay_cents: int
-
-
-def ledger_query(provider_id: int, filters: Filters) -> Select:
+def ledger_filter(provider_id: int, filters: Filters) -> ledger.LedgerFilter:
     """The provider's entries matching the filters (service dates inclusive)."""
-    query = select(LedgerEntry).where(LedgerEntry.provider_id == provider_id)
-    if filters.voucher_code is not None:
-        query = query.join(Voucher, Voucher.id == LedgerEntry.voucher_id).where(
-            Voucher.code == filters.voucher_code
-        )
-    if filters.service_code:
-        query = query.where(LedgerEntry.service_code == filters.service_code)
-    if filters.date_from is not None:
-        query = query.where(LedgerEntry.service_date >= filters.date_from)
-    if filters.date_to is not None:
-        query = query.where(LedgerEntry.service_date <= filters.date_to)
-    return query
-
-
-def totals(query: Select) -> Totals:
-    """How many entries a query selects, and their net totals (reversals count negative)."""
-    selected = query.subquery()
-    row = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(selected.c.amount_cents), 0),
-            func.coalesce(func.sum(selected.c.public_cents), 0),
-            func.coalesce(func.sum(selected.c.copay_cents), 0),
-        )
-    ).one()
-    return Totals(*(int(v) for v in row))
-
-
-def entries(
-    query: Select, *, offset: int = 0, limit: int | None = None, newest_first: bool = True
-) -> list[LedgerEntry]:
-    """The entries with their voucher and service, by id."""
-    query = query.options(
-        selectinload(LedgerEntry.voucher).selectinload(Voucher.scheme),
-        selectinload(LedgerEntry.service),
-    ).order_by(LedgerEntry.id.desc() if newest_first else LedgerEntry.id)
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.execute(query).scalars())
+    return ledger.LedgerFilter(
+        provider_id=provider_id,
+        voucher_code=filters.voucher_code,
+        service_code=filters.service_code,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )
 
 
 def month_bounds(day: date) -> tuple[date, date]:
@@ -133,30 +91,31 @@ def redemptions():
     """The provider's redemptions and reversals, newest first, with this month's total."""
     provider_id = current_actor().provider_id
     form, filters = _form()
-    query = ledger_query(provider_id, filters)
-    count = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    where = ledger_filter(provider_id, filters)
+    selected = ledger.ledger_totals(where)
+    count = selected.count
     pages = max(1, -(-count // PER_PAGE))
     page = min(max(1, request.args.get("pagina", 1, type=int)), pages)
     today = clock.today()
     first, last = month_bounds(today)
-    month = ledger_query(provider_id, Filters(date_from=first, date_to=last))
+    month = ledger_filter(provider_id, Filters(date_from=first, date_to=last))
     return render_template(
         "provider/redemptions.html",
         form=form,
-        rows=entries(query, offset=(page - 1) * PER_PAGE, limit=PER_PAGE),
+        rows=ledger.list_ledger(
+            where, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, newest_first=True
+        ),
         count=count,
         page=page,
         pages=pages,
         args=_args(),
-        selected=totals(query),
-        month=totals(month),
+        selected=selected,
+        month=ledger.ledger_totals(month),
         month_label=format_date(today, "MMMM y"),
-        kind_labels=KIND_LABELS,
-        quantity_text=quantity_text,
     )
 
 
-def _csv_table(rows: list[LedgerEntry], selected: Totals, filters: Filters) -> Table:
+def _csv_table(rows: list[LedgerEntry], selected: ledger.LedgerTotals, filters: Filters) -> Table:
     columns = [
         Column("id", "N. movimento", "int"),
         Column("kind", "Tipo"),
@@ -175,7 +134,7 @@ def _csv_table(rows: list[LedgerEntry], selected: Totals, filters: Filters) -> T
     lines = [
         [
             e.id,
-            str(KIND_LABELS[e.kind]),
+            str(LedgerKind(e.kind).label),
             e.reverses_id,
             e.service_date,
             datetime_it(e.created_at),
@@ -211,8 +170,8 @@ def redemptions_csv():
     """The filtered list as CSV for Excel in Italy (UTF-8 with BOM, `;`, decimal comma)."""
     provider_id = current_actor().provider_id
     filters = _form()[1]
-    query = ledger_query(provider_id, filters)
-    table = _csv_table(entries(query, newest_first=False), totals(query), filters)
+    where = ledger_filter(provider_id, filters)
+    table = _csv_table(ledger.list_ledger(where), ledger.ledger_totals(where), filters)
     response = make_response(render_csv(table))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     filename = f"prestazioni-{provider_id}-{clock.today():%Y%m%d}.csv"

@@ -7,33 +7,25 @@ often it is sent, one service is recorded once.
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from ...db import run_in_transaction
 from ...errors import DomainError, IdempotencyConflict
-from ...extensions import db
 from ...models import LedgerEntry, Voucher
 from ...services import clock, redemption, vouchers
 from ...services.redemption import RedemptionRequest
-from ..helpers import UNIT_LABELS, localized_name
-from ..refusals import apply_domain_error
+from ..filters import localized_name, quantity_text
+from ..labels import UNIT_LABELS
+from ..lookups import load_or_404, reach_or_404
+from ..refusals import apply_domain_error, show_refusal
 from ..security import current_actor, permission_required
-from . import bp
-from .common import (
-    KIND_LABELS,
-    STATUS_LABELS,
-    current_provider,
-    quantity_text,
-    units_text,
-    voucher_card,
-)
+from .blueprint import bp
+from .common import current_provider, voucher_card
 from .forms import RecordForm, ScanForm
 
 # The services' error keys, as the record form names its fields.
 FIELD_MAP = {"amount_cents": "amount", "quantity": "quantity", "service_date": "service_date"}
-MAX_ID = 2**31 - 1  # ledger ids are 32-bit integers: a larger one names nothing
 
 
 def find_voucher(reference: str) -> Voucher:
@@ -78,8 +70,6 @@ def _card_page(voucher: Voucher, form: RecordForm | None = None, card=None):
         scheme=voucher.scheme,
         form=form,
         today=clock.today(),
-        status_labels=STATUS_LABELS,
-        units_text=units_text,
     )
 
 
@@ -158,7 +148,6 @@ def preview():
         scheme=voucher.scheme,
         service=next(s for s in voucher.scheme.services if s.code == form.service_code.data),
         quantity=quantity_text(quote.quantity, voucher.scheme.unit),
-        units_text=units_text,
     )
 
 
@@ -171,14 +160,12 @@ def confirm():
         return _start_again()
     if not form.validate():
         return _card_page(voucher, form, card)
-    req = _request(form, voucher)
-    who = current_actor()
-
-    def work():
-        return redemption.redeem(who, current_provider().id, req, form.key.data)
-
+    # A lost race on the idempotency key makes the request boundary run this view again,
+    # and the service then finds the winner's entry: a replay.
     try:
-        entry, replayed = run_in_transaction(work)
+        entry, replayed = redemption.redeem(
+            current_actor(), current_provider().id, _request(form, voucher), form.key.data
+        )
     except IdempotencyConflict:
         flash(
             _(
@@ -189,7 +176,7 @@ def confirm():
         )
         return redirect(url_for("provider.scan"))
     except DomainError as error:
-        apply_domain_error(form, error, FIELD_MAP)
+        show_refusal(error, form, FIELD_MAP)
         return _card_page(voucher, form)  # the card read afresh after the rollback
     if replayed:
         flash(_("Questa prestazione era già stata registrata: nessun nuovo addebito."), "info")
@@ -202,9 +189,8 @@ def confirm():
 @permission_required("redemption.create")
 def receipt(entry_id: int):
     """A printable receipt of one of the provider's own ledger entries."""
-    entry = db.session.get(LedgerEntry, entry_id) if entry_id <= MAX_ID else None
-    if entry is None or entry.provider_id != current_actor().provider_id:
-        abort(404)
+    entry = load_or_404(LedgerEntry, entry_id)
+    reach_or_404(entry.provider_id)
     scheme = entry.voucher.scheme
     return render_template(
         "provider/receipt.html",
@@ -213,6 +199,4 @@ def receipt(entry_id: int):
         scheme=scheme,
         provider=entry.provider,
         quantity=quantity_text(entry.quantity, scheme.unit),
-        kind_label=KIND_LABELS[entry.kind],
-        units_text=units_text,
     )

@@ -6,9 +6,8 @@ The figures come from voucher.reports, the same functions the reports API calls;
 `year` and `month`: no personal data is ever put in a URL.
 """
 
-from flask import Blueprint
+# The views register their routes on the blueprint when imported.
+from . import audit_log, overview, siuss, statements  # noqa: F401
+from .blueprint import bp
 
-bp = Blueprint("reports", __name__, url_prefix="/rendiconti")
-
-# The views register their routes on `bp`.
-from . import audit_log, overview, siuss, statements  # noqa: E402, F401
+__all__ = ["bp"]

@@ -6,39 +6,22 @@ from datetime import datetime, time, timedelta
 
 from flask import render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
 from ...models import ApiKey, Provider, User
-from ...services import audit, clock
-from ..helpers import ROLE_LABELS
+from ...services import clock
+from ...services.audit_log import EventFilters, event_facets, list_events
+from ...services.audit_verify import verify_chain
+from ..labels import ACTOR_TYPE_LABELS, ACTOR_TYPES, CHAIN_REASONS, ROLE_LABELS
 from ..security import permission_required
-from . import bp
+from .blueprint import bp
 from .forms import AuditFilterForm
 
 PER_PAGE = 50
 MAX_PAGE = 10**6  # keeps the offset within the database's integers
 FILTERS = ("azione", "tipo", "oggetto", "autore", "dal", "al")
-ACTOR_TYPES = {
-    "system": _l("Sistema (procedure automatiche)"),
-    "beneficiary": _l("Beneficiario (consultazione del buono)"),
-}
-ACTOR_TYPE_LABELS = {
-    "user": _l("utente"),
-    "api_key": _l("chiave API"),
-    "system": _l("sistema"),
-    "beneficiary": _l("beneficiario"),
-}
-CHAIN_REASONS = {
-    "missing event": _l("manca un evento"),
-    "previous hash does not match": _l("l'impronta dell'evento precedente non corrisponde"),
-    "content altered": _l("il contenuto dell'evento è stato modificato"),
-    "the chain's head does not match": _l(
-        "la testa della catena non indica l'ultimo evento (eventi finali rimossi?)"
-    ),
-}
 
 
 def _actor_choices() -> list[SelectChoice]:
@@ -62,10 +45,10 @@ def _actor_choices() -> list[SelectChoice]:
     return choices
 
 
-def _form() -> tuple[AuditFilterForm, audit.EventFilters, bool]:
+def _form() -> tuple[AuditFilterForm, EventFilters, bool]:
     """The filters from the query string; a filter with an error is not applied."""
     form = AuditFilterForm(formdata=request.args)
-    facets = audit.event_facets()
+    facets = event_facets()
     form.azione.choices = [SelectChoice("", _("Tutte"))] + [
         SelectChoice(a, a) for a in facets["actions"]
     ]
@@ -84,7 +67,7 @@ def _form() -> tuple[AuditFilterForm, audit.EventFilters, bool]:
             return None
         return datetime.combine(day + timedelta(days=days), time.min, tzinfo=clock.ROME)
 
-    filters = audit.EventFilters(
+    filters = EventFilters(
         action=form.azione.data or None,
         object_type=form.tipo.data or None,
         object_id=None if form.oggetto.errors else (form.oggetto.data or "").strip() or None,
@@ -103,11 +86,11 @@ def _args() -> dict:
 def _page(chain=None):
     form, filters, valid = _form()
     page = min(max(1, request.args.get("pagina", 1, type=int)), MAX_PAGE)
-    events, total = audit.list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    events, total = list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     if page > pages:  # a page past the end shows the last one
         page = pages
-        events, total = audit.list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+        events, total = list_events(filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     return render_template(
         "reports/audit.html",
         form=form,
@@ -144,4 +127,4 @@ def audit_log():
 @permission_required("audit.read")
 def audit_verify():
     """Recompute the whole hash chain and show the outcome (it reads every event)."""
-    return _page(chain=audit.verify_chain())
+    return _page(chain=verify_chain())

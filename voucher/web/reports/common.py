@@ -8,16 +8,12 @@ from flask import Response, render_template, request
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
-from ...extensions import db
-from ...reports.periods import Month
+from ...periods import Month
 from ...reports.render import FORMATS, render
 from ...services import audit, clock
+from ..labels import FORMAT_LABELS, STATEMENT_STATUS_LABELS
 from ..security import current_actor
-from . import bp
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number in a URL matches nothing
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "pdf": "PDF"}
-STATUS_BADGES = {"open": "secondary", "approved": "warning", "paid": "success"}
+from .blueprint import bp
 
 
 def query_form(form_class, **defaults):
@@ -69,9 +65,8 @@ def send_file(content: bytes, mimetype: str, filename: str) -> Response:
 
 def record_download(report_name: str, fmt: str, **params) -> None:
     """Record a report download in the audit trail (its name and parameters, never personal
-    data) and commit it, as the reports API does."""
+    data), as the reports API does; the request boundary commits it with the answer."""
     audit.record(current_actor(), "report.downloaded", "report", report_name, format=fmt, **params)
-    db.session.commit()
 
 
 def send_report(report_name: str, fmt: str, data: dict, **params) -> Response:
@@ -102,7 +97,7 @@ def _reports_context() -> dict:
     return {
         "formats": FORMATS,
         "format_labels": FORMAT_LABELS,
-        "status_badges": STATUS_BADGES,
+        "statement_status_labels": STATEMENT_STATUS_LABELS,
         "number": number,
         "share": share,
         "month_label": month_label,

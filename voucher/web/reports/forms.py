@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import MonthInput, NumberInput
 
 from ...errors import ValidationFailed
-from ...reports.periods import MAX_YEAR, MIN_YEAR, Month
+from ...periods import MAX_YEAR, MIN_YEAR, Month
 
 _YEAR = re.compile(r"^\d{4}$")
 

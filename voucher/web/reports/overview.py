@@ -6,14 +6,15 @@ from datetime import timedelta
 from flask import render_template
 from flask_babel import gettext as _
 
+from ...periods import Month
 from ...reports.dashboard import AREAS, budget_burn, dashboard
 from ...reports.fsc import fsc_report
 from ...reports.funds import fondo_poverta_report, funds_report
-from ...reports.periods import Month
 from ...services import clock
-from ..helpers import AREA_LABELS, euro
+from ..filters import euro
+from ..labels import AREA_LABELS
 from ..security import permission_required
-from . import bp
+from .blueprint import bp
 from .common import month_label, parameter_error, query_form, send_report, share
 from .forms import YearForm
 

@@ -1,21 +1,19 @@
 """SIUSS flows for INPS: generate a concluded month's flows, follow INPS's outcomes, and
 download the XML (one stored flow, or the whole month as one PS flow)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from ...errors import DomainError
-from ...extensions import db
 from ...models import SiussFlow
 from ...reports.render import render
 from ...reports.siuss import siuss_report
 from ...services import siuss
-from ..refusals import apply_domain_error
+from ..labels import OPERATION_LABELS
+from ..lookups import MAX_ID, load_or_404
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
+from .blueprint import bp
 from .common import (
-    MAX_ID,
     last_month,
     month_label,
     month_last_day,
@@ -27,7 +25,6 @@ from .common import (
 from .forms import MonthForm, SiussGenerateForm
 
 FLOWS_PER_PAGE = 100
-OPERATION_LABELS = {"I": _l("Inserimento"), "C": _l("Cancellazione")}
 
 
 def _index_page(form=None, status=200):
@@ -52,23 +49,19 @@ def siuss_generate():
     if not form.validate_on_submit():
         return _index_page(form, 422)
     month = form.value
-    try:
+    with showing_refusals(form):
         summary = siuss.generate_flows(current_actor(), month)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return _index_page(form, 409)
-    flash(
-        _(
-            "Flussi di %(month)s: %(inserted)s inseriti, %(cancelled)s di cancellazione, "
-            "%(unchanged)s invariati.",
-            month=month_label(month),
-            **{k: summary[k] for k in ("inserted", "cancelled", "unchanged")},
-        ),
-        "success",
-    )
-    return redirect(url_for("reports.siuss_flows", month=str(month)))
+        flash(
+            _(
+                "Flussi di %(month)s: %(inserted)s inseriti, %(cancelled)s di cancellazione, "
+                "%(unchanged)s invariati.",
+                month=month_label(month),
+                **{k: summary[k] for k in ("inserted", "cancelled", "unchanged")},
+            ),
+            "success",
+        )
+        return redirect(url_for("reports.siuss_flows", month=str(month)))
+    return _index_page(form, 409)
 
 
 @bp.route("/siuss/flussi")
@@ -105,26 +98,20 @@ def siuss_month_xml():
         return parameter_error(form)
     month = form.value
     start, end = month.start, month_last_day(month)
-    try:
+    with showing_refusals():
         data = siuss_report(start, end)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-        return redirect(url_for("reports.siuss_flows", month=str(month)))
-    if not data["beneficiaries"]:
+        if data["beneficiaries"]:
+            content, mimetype, filename = render("siuss", "xml", data)
+            record_download("siuss", "xml", date_from=start.isoformat(), date_to=end.isoformat())
+            return send_file(content, mimetype, filename)
         flash(_("Nessuna prestazione nel mese: il flusso SIUSS sarebbe vuoto."), "warning")
-        return redirect(url_for("reports.siuss_flows", month=str(month)))
-    content, mimetype, filename = render("siuss", "xml", data)
-    record_download("siuss", "xml", date_from=start.isoformat(), date_to=end.isoformat())
-    return send_file(content, mimetype, filename)
+    return redirect(url_for("reports.siuss_flows", month=str(month)))
 
 
 @bp.route(f"/siuss/flussi/<int(max={MAX_ID}):flow_id>.xml")
 @permission_required("report.read")
 def siuss_flow_xml(flow_id: int):
     """One stored flow, exactly as INPS collects it."""
-    flow = db.session.get(SiussFlow, flow_id)
-    if flow is None:
-        abort(404)
+    flow = load_or_404(SiussFlow, flow_id)
     record_download("siuss-flow", "xml", id_flusso=flow.id_flusso, period=flow.period)
     return send_file(flow.xml, "application/xml", f"{flow.id_flusso}.xml")

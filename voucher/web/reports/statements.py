@@ -3,23 +3,23 @@ lines and totals, approves the month (which freezes it) and records its payment.
 operators read their own statements, and only those.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from ...errors import DomainError
+from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import Provider, Statement
-from ...reports.periods import Month
+from ...periods import Month
 from ...reports.statement import statement_report
 from ...services import clock, providers, statements
-from ..refusals import apply_domain_error
+from ..lookups import MAX_ID, load_or_404, reach_or_404
+from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
+from .blueprint import bp
 from .common import (
-    MAX_ID,
     bad_parameter,
     last_month,
     month_label,
@@ -36,13 +36,8 @@ RECENTLY_PAID = 20
 def _reachable_provider(provider_id: int) -> Provider:
     """The provider, if the signed-in person may see its statements: a provider's operator
     sees only its own, and anything else is 404 so that its existence is not revealed."""
-    actor = current_actor()
-    if actor.is_provider and actor.provider_id != provider_id:
-        abort(404)
-    try:
-        return statements.get_provider(provider_id)
-    except DomainError:
-        abort(404)
+    reach_or_404(provider_id)
+    return load_or_404(providers.get_provider, provider_id)
 
 
 def _statement_rows(*criteria, limit: int | None = None) -> list[tuple[Statement, Provider]]:
@@ -170,13 +165,12 @@ def statement_approve(provider_id: int):
         return bad_parameter(problem)
     try:
         statements.approve_statement(current_actor(), provider, month)
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
+        show_refusal(error)
     except IntegrityError:  # approved at the same moment by someone else
-        db.session.rollback()
-        flash(_("Il rendiconto di %(month)s è già approvato.", month=month_label(month)), "danger")
+        show_refusal(
+            Conflict(_("Il rendiconto di %(month)s è già approvato.", month=month_label(month)))
+        )
     else:
         flash(
             _(
@@ -199,14 +193,10 @@ def statement_paid(provider_id: int):
     form = PaidForm()
     if not form.validate_on_submit():
         return _statement_page(provider, month, paid_form=form, status=422)
-    try:
+    with showing_refusals(form):
         statements.mark_statement_paid(
             current_actor(), provider, month, form.reference.data, form.paid_on.data
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        apply_domain_error(form, error)
-        return _statement_page(provider, month, paid_form=form, status=422)
-    flash(_("Pagamento registrato."), "success")
-    return redirect(url_for("reports.statement", provider_id=provider.id, month=str(month)))
+        flash(_("Pagamento registrato."), "success")
+        return redirect(url_for("reports.statement", provider_id=provider.id, month=str(month)))
+    return _statement_page(provider, month, paid_form=form, status=422)

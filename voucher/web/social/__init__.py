@@ -4,9 +4,8 @@ Personal data never travels in a URL: beneficiaries are found with a POST form a
 pages are addressed by numeric id; vouchers by id as well.
 """
 
-from flask import Blueprint
+# The views register their routes on the blueprint when imported.
+from . import batches, beneficiaries, vouchers  # noqa: F401
+from .blueprint import bp
 
-bp = Blueprint("social", __name__, url_prefix="/servizi")
-
-# The views register their routes on `bp`.
-from . import batches, beneficiaries, vouchers  # noqa: E402, F401
+__all__ = ["bp"]

@@ -2,21 +2,31 @@
 letters (with the PINs) and the codes for mailing. The work runs in the background
 (voucher.jobs): no request waits for a batch."""
 
-from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    after_this_request,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ... import jobs
-from ...errors import DomainError, NotFound
-from ...extensions import db
+from ...errors import NotFound
 from ...services import batch_files as files
 from ...services import batches as service
 from ...services.batches import REASONS
 from ...services.schemes import list_schemes
-from ..refusals import apply_domain_error
+from ..lookups import load_or_404
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
-from .common import BATCH_STATUS_LABELS, no_store, or_404, pdf_response
+from .blueprint import bp
+from .common import no_store, pdf_response
 from .forms import BatchUploadForm
 
 ROWS_PER_PAGE = 200
@@ -24,7 +34,17 @@ _REFRESH_SECONDS = 3
 
 
 def _batch(batch_id: int):
-    return or_404(service.get_batch, batch_id)
+    return load_or_404(service.get_batch, batch_id)
+
+
+def _wake_after_commit() -> None:
+    """Wake the batch worker once the view's work is committed (the request boundary
+    commits when the view returns): woken earlier, it would not see the batch queued."""
+
+    @after_this_request
+    def _wake(response):
+        jobs.wake()
+        return response
 
 
 def _to_batch(batch):
@@ -45,20 +65,10 @@ def voucher_batches():
         if scheme is None:
             form.scheme_id.errors = [_("Scegliere una misura attiva.")]
         else:
-            try:
+            with showing_refusals(form):
                 batch = service.create_batch(current_actor(), scheme, form.file.data.read())
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                apply_domain_error(form, error)
-            else:
                 return _to_batch(batch)
-    return render_template(
-        "social/batches.html",
-        form=form,
-        batches=service.list_batches(),
-        status_labels=BATCH_STATUS_LABELS,
-    )
+    return render_template("social/batches.html", form=form, batches=service.list_batches())
 
 
 @bp.route("/lotti/modello.csv")
@@ -102,7 +112,6 @@ def voucher_batch(batch_id: int):
         has_letters=batch.status == "done" and files.has_letters(batch),
         refresh=_REFRESH_SECONDS if auto else None,
         working=working,
-        status_labels=BATCH_STATUS_LABELS,
     )
 
 
@@ -128,15 +137,10 @@ def voucher_batch_progress(batch_id: int):
 @permission_required("voucher.issue")
 def voucher_batch_confirm(batch_id: int):
     batch = _batch(batch_id)
-    try:
+    with showing_refusals():
         service.confirm_batch(current_actor(), batch)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-        return _to_batch(batch)
-    jobs.wake()
-    flash(_("Lotto confermato: i buoni vengono emessi in background."), "success")
+        _wake_after_commit()
+        flash(_("Lotto confermato: i buoni vengono emessi in background."), "success")
     return _to_batch(batch)
 
 
@@ -144,29 +148,20 @@ def voucher_batch_confirm(batch_id: int):
 @permission_required("voucher.issue")
 def voucher_batch_discard(batch_id: int):
     batch = _batch(batch_id)
-    try:
+    with showing_refusals():
         service.discard_batch(current_actor(), batch)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-        return _to_batch(batch)
-    flash(_("Lotto annullato: nessun buono è stato emesso."), "success")
-    return redirect(url_for("social.voucher_batches"))
+        flash(_("Lotto annullato: nessun buono è stato emesso."), "success")
+        return redirect(url_for("social.voucher_batches"))
+    return _to_batch(batch)
 
 
 @bp.route("/lotti/<int:batch_id>/riprendi", methods=["POST"])
 @permission_required("voucher.issue")
 def voucher_batch_requeue(batch_id: int):
     batch = _batch(batch_id)
-    try:
+    with showing_refusals():
         service.requeue_batch(current_actor(), batch)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.detail, "danger")
-    else:
-        jobs.wake()
+        _wake_after_commit()
         flash(_("Lotto rimesso in coda: riprende dalla prima riga non elaborata."), "success")
     return _to_batch(batch)
 
@@ -176,11 +171,7 @@ def voucher_batch_requeue(batch_id: int):
 def voucher_batch_letters(batch_id: int):
     """The batch's letters with the PINs: staff only, never cached, every download audited."""
     batch = _batch(batch_id)
-    try:
-        pdf = files.letters_pdf_for_download(current_actor(), batch)
-    except NotFound:
-        abort(404)
-    db.session.commit()
+    pdf = load_or_404(files.letters_pdf_for_download, current_actor(), batch)
     return pdf_response(pdf, f"lotto-{batch.id}-lettere.pdf")
 
 
@@ -190,7 +181,6 @@ def voucher_batch_delete_letters(batch_id: int):
     batch = _batch(batch_id)
     try:
         files.delete_letters(current_actor(), batch)
-        db.session.commit()
     except NotFound:
         abort(404)
     flash(_("PDF delle lettere eliminato: i PIN non sono più recuperabili."), "success")
@@ -205,7 +195,6 @@ def voucher_batch_codes(batch_id: int):
     if batch.status != "done":
         abort(404)
     data = files.codes_csv(current_actor(), batch)
-    db.session.commit()
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="lotto-{batch.id}-codici.csv"'

@@ -4,8 +4,10 @@ editing, and each person's page with their vouchers."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from ...db import domain_error_for
 from ...errors import DomainError, DuplicateBeneficiary, ValidationFailed
 from ...extensions import db
 from ...models import Household, Voucher
@@ -13,11 +15,11 @@ from ...services import beneficiaries as service
 from ...services.ente import get_ente
 from ...services.identifiers import parse_fiscal_code
 from ...services.schemes import list_schemes
-from ..refusals import apply_domain_error
+from ..lookups import load_or_404
+from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
-from .common import SEX_LABELS, STATUS_LABELS, or_404
-from .forms import CATEGORY_LABELS, BeneficiaryForm, SearchForm
+from .blueprint import bp
+from .forms import BeneficiaryForm, SearchForm
 
 # Service keys that the form names differently.
 FIELD_MAP = {"isee_cents": "isee"}
@@ -95,12 +97,14 @@ def beneficiary_new():
                     household_id=_household_id(form),
                     **_details(form),
                 )
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                if isinstance(error, DuplicateBeneficiary):
+            except (DomainError, IntegrityError) as error:
+                # A lost race on the codice fiscale reads as the service's own refusal.
+                refusal = error if isinstance(error, DomainError) else domain_error_for(error)
+                if refusal is None:
+                    raise
+                show_refusal(refusal, form, FIELD_MAP)
+                if isinstance(refusal, DuplicateBeneficiary):
                     existing = service.find_by_fiscal_code(derived.code if derived else "")
-                apply_domain_error(form, error, FIELD_MAP)
             else:
                 flash(_("Beneficiario registrato."), "success")
                 return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
@@ -110,14 +114,13 @@ def beneficiary_new():
         person=None,
         derived=derived,
         existing=existing,
-        sex_labels=SEX_LABELS,
     )
 
 
 @bp.route("/beneficiari/<int:beneficiary_id>")
 @permission_required("beneficiary.manage")
 def beneficiary(beneficiary_id: int):
-    person = or_404(service.get_beneficiary, beneficiary_id)
+    person = load_or_404(service.get_beneficiary, beneficiary_id)
     vouchers = db.session.execute(
         select(Voucher).where(Voucher.beneficiary_id == person.id).order_by(Voucher.id.desc())
     ).scalars()
@@ -126,16 +129,13 @@ def beneficiary(beneficiary_id: int):
         person=person,
         vouchers=list(vouchers),
         schemes=list_schemes("active"),
-        category_labels=CATEGORY_LABELS,
-        sex_labels=SEX_LABELS,
-        status_labels=STATUS_LABELS,
     )
 
 
 @bp.route("/beneficiari/<int:beneficiary_id>/modifica", methods=["GET", "POST"])
 @permission_required("beneficiary.manage")
 def beneficiary_edit(beneficiary_id: int):
-    person = or_404(service.get_beneficiary, beneficiary_id)
+    person = load_or_404(service.get_beneficiary, beneficiary_id)
     if request.method == "POST":
         form = BeneficiaryForm()
     else:
@@ -144,15 +144,10 @@ def beneficiary_edit(beneficiary_id: int):
     del form.fiscal_code
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
+        with showing_refusals(form, FIELD_MAP):
             service.update_beneficiary(
                 current_actor(), person, household_id=_household_id(form), **_details(form)
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error, FIELD_MAP)
-        else:
             flash(_("Dati del beneficiario aggiornati."), "success")
             return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
     return render_template(
@@ -161,5 +156,4 @@ def beneficiary_edit(beneficiary_id: int):
         person=person,
         derived=None,
         existing=None,
-        sex_labels=SEX_LABELS,
     )

@@ -2,45 +2,10 @@
 
 import secrets
 
-from flask import abort, g, make_response, render_template, session
-from flask_babel import lazy_gettext as _l
-
-from ...errors import NotFound
-from ...services.letters import value_text
+from flask import g, make_response, render_template, session
 
 _TOKENS = "social.once"
 _MAX_TOKENS = 20
-
-STATUS_LABELS = {
-    "active": (_l("Attivo"), "success"),
-    "exhausted": (_l("Esaurito"), "secondary"),
-    "expired": (_l("Scaduto"), "secondary"),
-    "revoked": (_l("Revocato"), "danger"),
-    "suspended": (_l("Sospeso"), "warning"),
-}
-
-BATCH_STATUS_LABELS = {
-    "draft": (_l("Da confermare"), "secondary"),
-    "queued": (_l("In coda"), "info"),
-    "running": (_l("In elaborazione"), "primary"),
-    "done": (_l("Completato"), "success"),
-    "failed": (_l("Interrotto da un errore"), "danger"),
-}
-
-SEX_LABELS = {"F": _l("Femmina"), "M": _l("Maschio")}
-
-AUDIT_LABELS = {
-    "voucher.issued": _l("Emissione"),
-    "voucher.replaced": _l("Emissione in sostituzione"),
-    "voucher.revoked": _l("Revoca"),
-    "voucher.suspended": _l("Sospensione"),
-    "voucher.reactivated": _l("Riattivazione"),
-    "voucher.pin_reset": _l("Nuovo PIN"),
-    "voucher.pin_locked": _l("Blocco per PIN errati"),
-    "voucher.redeemed": _l("Prestazione registrata"),
-    "voucher.redemption_reversed": _l("Storno di una prestazione"),
-    "voucher.expired": _l("Scadenza"),
-}
 
 
 def one_time_token() -> str:
@@ -59,19 +24,6 @@ def use_token(token: str | None) -> bool:
     tokens.remove(token)
     session[_TOKENS] = tokens
     return True
-
-
-def or_404(load, *args):
-    """Call a service lookup; its NotFound becomes the 404 page."""
-    try:
-        return load(*args)
-    except NotFound:
-        abort(404)
-
-
-def units_text(cents: int, scheme) -> str:
-    """Euro, and units for unit schemes: "12,5 ore (250,00 €)"."""
-    return value_text(cents, scheme.unit, scheme.unit_price_cents)
 
 
 def no_store(response):

@@ -8,15 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..forms import EuroField, MultiCheckboxField
-
-CATEGORY_LABELS = {
-    "elderly_self_sufficient": _l("Anziano autosufficiente"),
-    "elderly_dependent": _l("Anziano non autosufficiente"),
-    "minor": _l("Minore"),
-    "fragile_parenting": _l("Genitorialità fragile"),
-    "disabled": _l("Persona con disabilità"),
-    "inclusion_household": _l("Nucleo in percorso di inclusione"),
-}
+from ..labels import CATEGORY_LABELS
 
 
 def _optional_int(value):

@@ -11,32 +11,21 @@ from ...documents.letter import letters_pdf
 from ...errors import DomainError
 from ...extensions import db
 from ...models import AuditEvent, LedgerEntry, Voucher
+from ...models.status import voucher_allows
 from ...services import beneficiaries, codes, letters, redemption, schemes
 from ...services import vouchers as service
-from ...services.batches import issuance_checks
+from ...services.issuance import issuance_checks, issue_voucher, pin_pepper
+from ...services.ledger import ledger_for_voucher
 from ...services.money import format_euro, public_share
+from ..labels import AUDIT_LABELS
+from ..lookups import load_or_404
+from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
-from . import bp
-from .common import (
-    AUDIT_LABELS,
-    STATUS_LABELS,
-    one_time_token,
-    or_404,
-    pdf_response,
-    render_pin_page,
-    units_text,
-    use_token,
-)
+from .blueprint import bp
+from .common import one_time_token, pdf_response, render_pin_page, use_token
 from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm, VoucherLookupForm
 
 _STALE = _l("Questa richiesta è già stata inviata: ricarica la pagina del buono e riprova.")
-
-
-def _voucher_or_404(voucher_id: int) -> Voucher:
-    voucher = db.session.get(Voucher, voucher_id)
-    if voucher is None:
-        abort(404)
-    return voucher
 
 
 def _to_voucher(voucher: Voucher):
@@ -59,7 +48,7 @@ def _family_share_example(scheme, coverage: int | None) -> dict | None:
 @permission_required("voucher.issue")
 def issue(beneficiary_id: int):
     """Choose a scheme, then see every check before confirming."""
-    person = or_404(beneficiaries.get_beneficiary, beneficiary_id)
+    person = load_or_404(beneficiaries.get_beneficiary, beneficiary_id)
     active = schemes.list_schemes("active")
     scheme = next((s for s in active if s.id == request.args.get("misura", type=int)), None)
     checks = coverage = form = None
@@ -77,26 +66,23 @@ def issue(beneficiary_id: int):
         coverage=coverage,
         example=_family_share_example(scheme, coverage) if scheme else None,
         form=form,
-        units_text=units_text,
     )
 
 
 @bp.route("/beneficiari/<int:beneficiary_id>/emetti", methods=["POST"])
 @permission_required("voucher.issue")
 def issue_confirm(beneficiary_id: int):
-    person = or_404(beneficiaries.get_beneficiary, beneficiary_id)
+    person = load_or_404(beneficiaries.get_beneficiary, beneficiary_id)
     form = IssueForm()
     if not form.validate_on_submit() or not use_token(form.token.data):
         flash(str(_STALE), "warning")
         return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
     scheme_id = int(form.scheme_id.data) if form.scheme_id.data.isdigit() else 0
-    scheme = or_404(schemes.get_scheme, scheme_id)
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
     try:
-        voucher, pin = service.issue_voucher(current_actor(), scheme, person)
-        db.session.commit()
+        voucher, pin = issue_voucher(current_actor(), scheme, person)
     except DomainError as error:
-        db.session.rollback()
-        flash(_("Buono non emesso: %(reason)s", reason=error.detail), "danger")
+        show_refusal(DomainError(_("Buono non emesso: %(reason)s", reason=error.detail)))
         return redirect(url_for("social.issue", beneficiary_id=person.id, misura=scheme.id))
     return render_pin_page(voucher, pin, _("Buono emesso"))
 
@@ -115,9 +101,7 @@ def vouchers():
         except DomainError:
             form.code.errors = [_("Nessun buono con questo codice.")]
     latest = db.session.execute(select(Voucher).order_by(Voucher.id.desc()).limit(20)).scalars()
-    return render_template(
-        "social/vouchers.html", form=form, latest=list(latest), status_labels=STATUS_LABELS
-    )
+    return render_template("social/vouchers.html", form=form, latest=list(latest))
 
 
 def _audit_trail(voucher: Voucher) -> list[AuditEvent]:
@@ -139,8 +123,8 @@ def _replacement_of(voucher: Voucher) -> Voucher | None:
 @bp.route("/buoni/<int:voucher_id>")
 @permission_required("voucher.manage")
 def voucher(voucher_id: int):
-    voucher = _voucher_or_404(voucher_id)
-    ledger = redemption.ledger_for_voucher(voucher)
+    voucher = load_or_404(Voucher, voucher_id)
+    ledger = ledger_for_voucher(voucher)
     reversed_by = {e.reverses_id: e for e in ledger if e.reverses_id is not None}
     return render_template(
         "social/voucher.html",
@@ -150,9 +134,7 @@ def voucher(voucher_id: int):
         reversed_by=reversed_by,
         trail=_audit_trail(voucher),
         replacement=_replacement_of(voucher),
-        status_labels=STATUS_LABELS,
         audit_labels=AUDIT_LABELS,
-        units_text=units_text,
     )
 
 
@@ -163,7 +145,7 @@ def voucher(voucher_id: int):
 @permission_required("voucher.manage")
 def letter(voucher_id: int):
     """The printable letter, without the PIN (which is not kept)."""
-    voucher = _voucher_or_404(voucher_id)
+    voucher = load_or_404(Voucher, voucher_id)
     pdf = letters_pdf([letters.letter_for(voucher)])
     return pdf_response(pdf, f"buono-{voucher.code}.pdf")
 
@@ -173,11 +155,11 @@ def letter(voucher_id: int):
 def letter_with_pin(voucher_id: int):
     """The letter with the PIN, from the page that shows it: the PIN comes back in the form
     and is checked against its digest, so it is never kept and never wrong on paper."""
-    voucher = _voucher_or_404(voucher_id)
+    voucher = load_or_404(Voucher, voucher_id)
     form = PinLetterForm()
     pin = (form.pin.data or "").strip()
     if not form.validate_on_submit() or not codes.pin_matches(
-        service.pin_pepper(), voucher.pin_salt, pin, voucher.pin_hash
+        pin_pepper(), voucher.pin_salt, pin, voucher.pin_hash
     ):
         flash(
             _("Il PIN non corrisponde più a questo buono: stampare la lettera senza PIN."), "danger"
@@ -199,21 +181,21 @@ ACTIONS = {
         ),
         "button": _l("Revoca il buono"),
         "done": _l("Buono revocato."),
-        "allowed": ("active", "suspended", "exhausted"),
+        "action": "revoke",
     },
     "sospendi": {
         "title": _l("Sospensione del buono"),
         "intro": _l("Finché è sospeso, nessun fornitore può registrare prestazioni sul buono."),
         "button": _l("Sospendi il buono"),
         "done": _l("Buono sospeso."),
-        "allowed": ("active",),
+        "action": "suspend",
     },
     "riattiva": {
         "title": _l("Riattivazione del buono"),
         "intro": _l("Il buono torna utilizzabile presso i fornitori accreditati."),
         "button": _l("Riattiva il buono"),
         "done": _l("Buono riattivato."),
-        "allowed": ("suspended",),
+        "action": "reactivate",
     },
     "sostituisci": {
         "title": _l("Sostituzione di un buono smarrito"),
@@ -222,7 +204,7 @@ ACTIONS = {
             "un nuovo PIN, per il saldo residuo."
         ),
         "button": _l("Revoca e sostituisci"),
-        "allowed": ("active", "suspended"),
+        "action": "replace",
     },
     "nuovo-pin": {
         "title": _l("Nuovo PIN"),
@@ -231,7 +213,7 @@ ACTIONS = {
             "volta. Il codice del buono non cambia."
         ),
         "button": _l("Crea un nuovo PIN"),
-        "allowed": ("active", "suspended", "exhausted"),
+        "action": "reset_pin",
     },
 }
 _WITH_PIN = {"sostituisci", "nuovo-pin"}
@@ -248,13 +230,10 @@ def _perform(name: str, voucher: Voucher, reason: str):
         service.reactivate_voucher(who, voucher, reason)
     elif name == "sostituisci":
         new, pin = service.replace_voucher(who, voucher, reason)
-        db.session.commit()
         return render_pin_page(new, pin, _("Buono sostituito"), replaced=voucher)
     elif name == "nuovo-pin":
         pin = service.reset_pin(who, voucher, reason)
-        db.session.commit()
         return render_pin_page(voucher, pin, _("Nuovo PIN creato"))
-    db.session.commit()
     flash(str(ACTIONS[name]["done"]), "success")
     return _to_voucher(voucher)
 
@@ -268,19 +247,16 @@ _ACTION_RULE = (
 @permission_required("voucher.manage")
 def voucher_action(voucher_id: int, name: str):
     """A confirmation page with the reason; the action runs when it is sent."""
-    voucher = _voucher_or_404(voucher_id)
+    voucher = load_or_404(Voucher, voucher_id)
     action = ACTIONS[name]
     form = TokenReasonForm() if name in _WITH_PIN else ReasonForm()
     if form.validate_on_submit():
         if name in _WITH_PIN and not use_token(form.token.data):
             flash(str(_STALE), "warning")
             return _to_voucher(voucher)
-        try:
+        with showing_refusals():
             return _perform(name, voucher, form.reason.data.strip())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.detail, "danger")
-            return _to_voucher(voucher)
+        return _to_voucher(voucher)
     if name in _WITH_PIN:
         form.token.data = one_time_token()
     return render_template(
@@ -290,8 +266,7 @@ def voucher_action(voucher_id: int, name: str):
         name=name,
         form=form,
         entry=None,
-        allowed=voucher.status in action["allowed"],
-        status_labels=STATUS_LABELS,
+        allowed=voucher_allows(voucher.status, action["action"]),
     )
 
 
@@ -299,19 +274,14 @@ def voucher_action(voucher_id: int, name: str):
 @permission_required("redemption.reverse")
 def reverse(voucher_id: int, entry_id: int):
     """Reverse a wrong redemption: a compensating entry gives the balance back."""
-    voucher = _voucher_or_404(voucher_id)
-    entry = db.session.get(LedgerEntry, entry_id)
-    if entry is None or entry.voucher_id != voucher.id or entry.kind != "redemption":
+    voucher = load_or_404(Voucher, voucher_id)
+    entry = load_or_404(LedgerEntry, entry_id)
+    if entry.voucher_id != voucher.id or entry.kind != "redemption":
         abort(404)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
+        with showing_refusals():
             redemption.reverse_redemption(current_actor(), entry.id, form.reason.data.strip())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.detail, "danger")
-        else:
             flash(
                 _(
                     "Prestazione stornata: %(amount)s tornano sul buono.",
@@ -335,5 +305,4 @@ def reverse(voucher_id: int, entry_id: int):
         form=form,
         entry=entry,
         allowed=True,
-        status_labels=STATUS_LABELS,
     )

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from ..services.money import round_half_up
+from .money import round_half_up
 
 ITALY = "380"  # CodiceNazione / CodiceCittadinanza, as in INPS's WaaS examples
 OTHER_PRESTAZIONE = "Z9.99"  # «Altro» in INPS's list, for a service with no SIUSS code
@@ -50,6 +50,7 @@ def birthplace_code(fiscal_code: str) -> str:
 
 
 def genere(sex: str) -> str:
+    """Genere: 1 male, 2 female."""
     return "1" if sex == "M" else "2"
 
 
@@ -78,4 +79,5 @@ def per_month(cents: int, months: int) -> int:
 
 
 def decimal_text(value: Decimal) -> str:
+    """An xs:decimal with two places: 12.50."""
     return f"{value.quantize(Decimal('0.01'))}"

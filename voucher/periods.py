@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from ..errors import ValidationFailed
+from .errors import ValidationFailed
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -34,20 +34,25 @@ class Month:
 
     @classmethod
     def of(cls, day: date) -> "Month":
+        """The month of a day."""
         return cls(day.year, day.month)
 
     @property
     def start(self) -> date:
+        """The month's first day."""
         return date(self.year, self.month, 1)
 
     @property
     def end(self) -> date:
+        """The first day of the next month (the month is half-open)."""
         return self.next().start
 
     def next(self) -> "Month":
+        """The month after this one."""
         return Month(self.year + self.month // 12, self.month % 12 + 1)
 
     def previous(self) -> "Month":
+        """The month before this one."""
         return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
     def __str__(self) -> str:

@@ -1,0 +1,103 @@
+"""The request boundary (voucher.boundary): each view is one transaction, on pages and on the
+API. A view that raises after writing leaves nothing written; a refusal that is itself a
+fact to keep (a failed sign-in, counted towards the lockout) is committed all the same.
+
+Each test's commits are savepoints of one outer transaction (tests/conftest.py): rolling the
+session back after a request undoes whatever the request left uncommitted, so what survives
+it is what the boundary committed.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories as f
+from voucher.errors import Conflict
+from voucher.extensions import db
+from voucher.models import AuditEvent, Provider
+from voucher.services import SYSTEM, providers
+
+# A page and an endpoint whose views are swapped, for one test, for a view that writes
+# and then fails.
+DOORS = {
+    "page": ("admin.provider_new", "/admin/fornitori/nuovo"),
+    "api": ("api_providers.create_provider", "/api/v1/providers"),
+}
+
+
+class Broken(Exception):
+    """What a view raises after writing: an error nobody foresaw."""
+
+
+def provider_count() -> int:
+    return db.session.execute(select(func.count()).select_from(Provider)).scalar_one()
+
+
+def writing_then_failing(error: Exception):
+    def view(*_args, **_kwargs):
+        providers.create_provider(SYSTEM, name="Cooperativa a metà", vat_number=f.valid_vat())
+        db.session.flush()
+        assert provider_count() == before + 1  # written, not yet committed
+        raise error
+
+    before = provider_count()
+    return view
+
+
+@pytest.mark.parametrize("door", sorted(DOORS))
+def test_a_view_that_raises_after_writing_leaves_nothing_written(app, client, monkeypatch, door):
+    f.make_ente()
+    endpoint, url = DOORS[door]
+    before = provider_count()
+    monkeypatch.setitem(app.view_functions, endpoint, writing_then_failing(Broken("a metà")))
+    response = client.post(url, json={}) if door == "api" else client.post(url, data={})
+    assert response.status_code == 500
+    if door == "api":
+        assert response.mimetype == "application/problem+json"
+    else:
+        assert "Errore del sistema" in response.get_data(as_text=True)
+    db.session.rollback()  # drops whatever the request left uncommitted
+    assert provider_count() == before
+    created = select(AuditEvent).where(AuditEvent.action == "provider.created")
+    assert db.session.execute(created).first() is None
+
+
+@pytest.mark.parametrize("door", sorted(DOORS))
+def test_a_refusal_after_writing_leaves_nothing_written(app, client, monkeypatch, door):
+    f.make_ente()
+    endpoint, url = DOORS[door]
+    before = provider_count()
+    refusal = Conflict("Operazione rifiutata dopo una scrittura.")
+    monkeypatch.setitem(app.view_functions, endpoint, writing_then_failing(refusal))
+    response = client.post(url, json={}) if door == "api" else client.post(url, data={})
+    assert response.status_code == 409
+    assert "Operazione rifiutata dopo una scrittura." in response.get_data(as_text=True)
+    db.session.rollback()
+    assert provider_count() == before
+
+
+def _failed_logins(user) -> int:
+    db.session.rollback()  # drops whatever the request left uncommitted
+    db.session.expire_all()
+    return db.session.get(type(user), user.id).failed_logins
+
+
+def test_a_failed_sign_in_on_a_page_is_counted_although_refused(app, client):
+    f.make_ente()
+    user = f.make_user("admin")
+    for attempt in (1, 2):
+        response = client.post("/accesso", data={"username": user.username, "password": "no"})
+        assert response.status_code == 200
+        assert "Nome utente o password non corretti" in response.get_data(as_text=True)
+        assert _failed_logins(user) == attempt
+
+
+def test_a_failed_sign_in_on_the_api_is_counted_although_refused(app, client):
+    f.make_ente()
+    user = f.make_user("admin")
+    for attempt in (1, 2):
+        response = client.post(
+            "/api/v1/auth/token", json={"username": user.username, "password": "no"}
+        )
+        assert response.status_code == 401
+        assert response.get_json()["code"] == "invalid_credentials"
+        assert _failed_logins(user) == attempt

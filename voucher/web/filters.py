@@ -1,0 +1,111 @@
+"""How pages write values: money, dates, names, units and quantities, as Jinja filters and
+globals (registered by voucher.web.context) and for the views that need the same text."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_decimal, get_locale
+
+from ..services.letters import UNIT_NAMES, value_text
+from ..services.money import format_euro
+from .labels import UNIT_WORDS
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def localized_name(obj) -> str:
+    """Jinja filter: a catalogue row's name (service, fund) in the reader's language."""
+    if obj is None:
+        return ""
+    lang = str(get_locale() or "it")
+    return getattr(obj, f"name_{lang}", None) or obj.name_it
+
+
+def euro(cents: int | None) -> str:
+    """Jinja filter: integer cents as Italian euro (1.234,56 €); a dash when missing."""
+    return "—" if cents is None else format_euro(int(cents))
+
+
+def euro_input(cents: int | None) -> str:
+    """Integer cents as typed in a form (1.234,56, no currency sign)."""
+    return "" if cents is None else format_euro(int(cents)).removesuffix(" €")
+
+
+def date_it(value: date | datetime | None) -> str:
+    """Jinja filter: dd/mm/yyyy (datetimes in Italian local time)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = _local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_it(value: datetime | None) -> str:
+    """Jinja filter: dd/mm/yyyy hh:mm in Italian local time."""
+    if value is None:
+        return "—"
+    return _local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def _local(value: datetime) -> datetime:
+    # Naive timestamps come from SQLite, which stores them in UTC.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ROME)
+
+
+def units_text(cents: int, scheme) -> str:
+    """A value of a scheme in euro and, for unit schemes, in units: "12,5 ore (250,00 €)",
+    as the voucher letter writes it."""
+    return value_text(cents, scheme.unit, scheme.unit_price_cents)
+
+
+def quantity_text(quantity: Decimal | None, unit: str) -> str:
+    """A recorded quantity with its unit, as on the letter: "2,5 ore", "1 pasto"; a dash
+    when there is none."""
+    if quantity is None:
+        return "—"
+    number = f"{Decimal(quantity).normalize():f}".replace(".", ",")
+    if unit not in UNIT_NAMES:
+        return number
+    one, many = UNIT_NAMES[unit]
+    return f"{number} {one if abs(quantity) == 1 else many}"
+
+
+def units_words(units: Decimal | None, unit: str) -> str:
+    """A number of units in the reader's language: "24,6 ore", "1 pasto"; empty without
+    units (the beneficiaries' pages)."""
+    if units is None or unit not in UNIT_WORDS:
+        return ""
+    one, many = UNIT_WORDS[unit]
+    return f"{format_decimal(Decimal(units).normalize())} {one if abs(units) == 1 else many}"
+
+
+def option_groups(field) -> list[tuple[str | None, list]]:
+    """A choice field's options (the subfields it yields) in their optgroups, in order."""
+    options = list(field)
+    if not field.has_groups():
+        return [(None, options)]
+    by_value = {str(o.data): o for o in options}
+    return [
+        (label, [by_value[str(c.value)] for c in choices if str(c.value) in by_value])
+        for label, choices in field.iter_groups()
+    ]
+
+
+FILTERS = {
+    "euro": euro,
+    "money": euro,
+    "euro_input": euro_input,
+    "date_it": date_it,
+    "datetime_it": datetime_it,
+    "localized_name": localized_name,
+}
+
+GLOBALS = {
+    "option_groups": option_groups,
+    "units_text": units_text,
+    "quantity_text": quantity_text,
+    "units_words": units_words,
+}
