@@ -120,7 +120,7 @@ CONSTRAINT_ERRORS: dict[str, tuple[str, type[DomainError], str]] = {
     "uq_statement_provider_id_month": (
         "statement.provider_id, statement.month",
         Conflict,
-        "Il rendiconto di questo mese è già stato approvato.",
+        "Il rendiconto di questo mese è già approvato.",
     ),
 }
 

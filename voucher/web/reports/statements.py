@@ -6,17 +6,15 @@ operators read their own statements, and only those.
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from ...errors import Conflict, DomainError
 from ...extensions import db
 from ...models import Provider, Statement
 from ...periods import Month
 from ...reports.statement import statement_report
 from ...services import clock, providers, statements
 from ..lookups import MAX_ID, load_or_404, reach_or_404
-from ..refusals import show_refusal, showing_refusals
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
 from .common import (
@@ -163,15 +161,8 @@ def statement_approve(provider_id: int):
     month, problem = _posted_month()
     if month is None:
         return bad_parameter(problem)
-    try:
+    with showing_refusals():
         statements.approve_statement(current_actor(), provider, month)
-    except DomainError as error:
-        show_refusal(error)
-    except IntegrityError:  # approved at the same moment by someone else
-        show_refusal(
-            Conflict(_("Il rendiconto di %(month)s è già approvato.", month=month_label(month)))
-        )
-    else:
         flash(
             _(
                 "Rendiconto di %(month)s approvato: da ora non cambia più.",
