@@ -12,6 +12,7 @@ from tests.services.world import DAY, END, audit_actions
 from voucher.errors import Conflict, InvalidCodeOrPin, Locked, VoucherRevoked
 from voucher.extensions import db
 from voucher.models import Voucher
+from voucher.models.status import voucher_allows
 from voucher.services import SYSTEM, clock, codes, schemes, vouchers
 
 
@@ -234,3 +235,38 @@ def test_reactivating_a_suspended_voucher(app, world):
     db.session.commit()
     assert world.voucher.status == "active"
     world.redeem(100, day=DAY)
+
+
+_INTO_STATUS = {
+    "active": lambda world: None,
+    "suspended": lambda world: vouchers.suspend_voucher(SYSTEM, world.voucher, "verifica"),
+    "revoked": _revoked,
+    "expired": _expired,
+    "exhausted": _exhausted,
+}
+_ACTION = {
+    "suspend": lambda v: vouchers.suspend_voucher(SYSTEM, v, "verifica"),
+    "reactivate": lambda v: vouchers.reactivate_voucher(SYSTEM, v),
+    "revoke": lambda v: vouchers.revoke_voucher(SYSTEM, v, "rinuncia"),
+    "replace": lambda v: vouchers.replace_voucher(SYSTEM, v, "smarrito"),
+    "reset_pin": lambda v: vouchers.reset_pin(SYSTEM, v),
+}
+
+
+@pytest.mark.parametrize("status", list(_INTO_STATUS))
+@pytest.mark.parametrize("action", list(_ACTION))
+def test_every_voucher_action_obeys_the_status_table(app, world, status, action):
+    """The services accept an action exactly in the statuses VOUCHER_ACTIONS names, the table
+    the pages read to offer it."""
+    _INTO_STATUS[status](world)
+    db.session.commit()
+    voucher = vouchers.get_voucher(world.voucher.code)
+    assert voucher.status == status
+    if voucher_allows(status, action):
+        _ACTION[action](voucher)
+        db.session.commit()
+    else:
+        with pytest.raises(Conflict):
+            _ACTION[action](voucher)
+        db.session.rollback()
+        assert vouchers.get_voucher(world.voucher.code).status == status

@@ -1,5 +1,5 @@
 """The statuses of each aggregate as named enums, with the label and badge colour a reader
-sees, and the one table of what may be done to a voucher in each status.
+sees, and the one table of what may be done to each aggregate in each status.
 
 Services refuse an action the table does not allow; pages read the same table to show only
 the actions that will be accepted. A StrEnum compares equal to its value, so a status read
@@ -119,23 +119,55 @@ class LedgerKind(_Labelled):
 
 
 _V = VoucherStatus
+_S = SchemeStatus
+_P = ProviderStatus
+_B = BatchStatus
 
-# What may be done to a voucher in each status. A redemption also needs the voucher within
-# its validity and a balance left; an expired or revoked voucher is closed for good.
-VOUCHER_ACTIONS: dict[str, frozenset[VoucherStatus]] = {
-    "redeem": frozenset({_V.ACTIVE}),
-    "suspend": frozenset({_V.ACTIVE}),
-    "reactivate": frozenset({_V.SUSPENDED}),
-    "revoke": frozenset({_V.ACTIVE, _V.SUSPENDED, _V.EXHAUSTED}),
-    "replace": frozenset({_V.ACTIVE, _V.SUSPENDED}),
-    "reset_pin": frozenset({_V.ACTIVE, _V.SUSPENDED}),
-    "expire": frozenset({_V.ACTIVE, _V.SUSPENDED}),
+# What may be done to each aggregate in each status: the one table that services obey and
+# pages read. A voucher's redemption also needs it within its validity and a balance left;
+# an expired or revoked voucher is closed for good.
+ACTIONS: dict[str, dict[str, frozenset[str]]] = {
+    "voucher": {
+        "redeem": frozenset({_V.ACTIVE}),
+        "suspend": frozenset({_V.ACTIVE}),
+        "reactivate": frozenset({_V.SUSPENDED}),
+        "revoke": frozenset({_V.ACTIVE, _V.SUSPENDED, _V.EXHAUSTED}),
+        "replace": frozenset({_V.ACTIVE, _V.SUSPENDED}),
+        "reset_pin": frozenset({_V.ACTIVE, _V.SUSPENDED}),
+        "expire": frozenset({_V.ACTIVE, _V.SUSPENDED}),
+    },
+    "scheme": {
+        "edit": frozenset({_S.DRAFT}),  # issued vouchers keep the terms they were issued on
+        "activate": frozenset({_S.DRAFT}),
+        "close": frozenset({_S.DRAFT, _S.ACTIVE}),
+    },
+    "provider": {
+        "redeem": frozenset({_P.ACTIVE}),
+        "suspend": frozenset({_P.ACTIVE}),
+        "reinstate": frozenset({_P.SUSPENDED}),
+    },
+    "statement": {
+        "pay": frozenset({StatementStatus.APPROVED}),
+    },
+    "batch": {
+        "confirm": frozenset({_B.DRAFT}),
+        "discard": frozenset({_B.DRAFT}),
+        "requeue": frozenset({_B.FAILED}),
+        "download": frozenset({_B.DONE}),  # its codes and letters
+    },
 }
+VOUCHER_ACTIONS = ACTIONS["voucher"]
 
-# Statuses that count against a scheme's limit of active vouchers per beneficiary.
-OPEN_VOUCHER_STATUSES = frozenset({_V.ACTIVE, _V.SUSPENDED})
+
+def allows(kind: str, status: str, action: str) -> bool:
+    """Whether a `kind` ("voucher", "scheme", …) in `status` may undergo `action`."""
+    return status in ACTIONS[kind][action]
 
 
 def voucher_allows(status: str, action: str) -> bool:
     """Whether a voucher in `status` may undergo `action` (a key of VOUCHER_ACTIONS)."""
-    return status in VOUCHER_ACTIONS[action]
+    return allows("voucher", status, action)
+
+
+# Statuses that count against a scheme's limit of active vouchers per beneficiary.
+OPEN_VOUCHER_STATUSES = frozenset({_V.ACTIVE, _V.SUSPENDED})

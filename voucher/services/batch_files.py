@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload, undefer
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, IssueBatch, IssueBatchDocument, IssueBatchRow, Voucher
+from ..models.status import allows
 from . import Actor, audit
 
 MAX_ROWS = 20_000
@@ -136,7 +137,7 @@ def has_letters(batch: IssueBatch) -> bool:
 def letters_pdf_for_download(actor: Actor, batch: IssueBatch) -> bytes:
     """The batch PDF, with the PINs; every download is audited."""
     document = letters_document(batch)
-    if batch.status != "done" or document is None:
+    if not allows("batch", batch.status, "download") or document is None:
         raise NotFound("Il PDF delle lettere di questo lotto non è disponibile.")
     audit.record(actor, "batch.letters_downloaded", "batch", batch.id)
     return document.content

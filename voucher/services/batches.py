@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, IssueBatch, IssueBatchRow, Scheme, Voucher
-from ..models.status import OPEN_VOUCHER_STATUSES, BatchStatus
+from ..models.status import OPEN_VOUCHER_STATUSES, BatchStatus, allows
 from . import Actor, audit, clock
 from .batch_files import MAX_ROWS, UploadedRow, read_rows
 from .identifiers import parse_fiscal_code
@@ -226,7 +226,7 @@ def confirm_batch(actor: Actor, batch: IssueBatch, *, day: date | None = None) -
     """Queue a draft for processing. Processing checks every row again (the dry run may be
     stale): rows refused then are reported with their reason."""
     batch = _lock_batch(batch)
-    if batch.status != BatchStatus.DRAFT:
+    if not allows("batch", batch.status, "confirm"):
         raise Conflict("Il lotto è già stato confermato.")
     if batch.planned == 0:
         raise Conflict("Nel lotto non c'è nessun buono da emettere.")
@@ -248,7 +248,7 @@ def confirm_batch(actor: Actor, batch: IssueBatch, *, day: date | None = None) -
 def discard_batch(actor: Actor, batch: IssueBatch) -> None:
     """Drop a draft that will not be confirmed (its rows hold personal data)."""
     batch = _lock_batch(batch)
-    if batch.status != BatchStatus.DRAFT:
+    if not allows("batch", batch.status, "discard"):
         raise Conflict("Si può annullare solo un lotto non ancora confermato.")
     db.session.delete(batch)
     db.session.flush()
@@ -258,7 +258,7 @@ def discard_batch(actor: Actor, batch: IssueBatch) -> None:
 def requeue_batch(actor: Actor, batch: IssueBatch) -> IssueBatch:
     """Try a failed batch again; rows already issued keep their vouchers."""
     batch = _lock_batch(batch)
-    if batch.status != BatchStatus.FAILED:
+    if not allows("batch", batch.status, "requeue"):
         raise Conflict("Si può riprendere solo un lotto interrotto da un errore.")
     batch.status = BatchStatus.QUEUED
     batch.attempts = 0

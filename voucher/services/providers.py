@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Accreditation, ApiKey, Provider, Service
+from ..models.status import ProviderStatus, allows
 from . import Actor, audit
 from .identifiers import normalise_vat
 
@@ -133,9 +134,9 @@ def end_accreditation(actor: Actor, accreditation: Accreditation, valid_until: d
 
 def suspend_provider(actor: Actor, provider: Provider, reason: str | None = None) -> Provider:
     """Suspend a provider: it may record no service until reinstated."""
-    if provider.status == "suspended":
+    if not allows("provider", provider.status, "suspend"):
         raise Conflict("Il fornitore è già sospeso.")
-    provider.status = "suspended"
+    provider.status = ProviderStatus.SUSPENDED
     db.session.flush()
     audit.record(actor, "provider.suspended", "provider", provider.id, reason=reason)
     return provider
@@ -143,9 +144,9 @@ def suspend_provider(actor: Actor, provider: Provider, reason: str | None = None
 
 def reinstate_provider(actor: Actor, provider: Provider) -> Provider:
     """Reinstate a suspended provider."""
-    if provider.status != "suspended":
+    if not allows("provider", provider.status, "reinstate"):
         raise Conflict("Il fornitore non è sospeso.")
-    provider.status = "active"
+    provider.status = ProviderStatus.ACTIVE
     db.session.flush()
     audit.record(actor, "provider.reinstated", "provider", provider.id)
     return provider
@@ -153,7 +154,7 @@ def reinstate_provider(actor: Actor, provider: Provider) -> Provider:
 
 def is_accredited(provider: Provider, service_code: str, day: date) -> bool:
     """May the provider redeem for this service on this date?"""
-    if provider.status != "active":
+    if not allows("provider", provider.status, "redeem"):
         return False
     return any(a.service_code == service_code and a.covers(day) for a in provider.accreditations)
 

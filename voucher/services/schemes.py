@@ -7,7 +7,7 @@ from sqlalchemy import case, func, select
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CATEGORIES, UNITS, CopayBand, Fund, LedgerEntry, Scheme, Service, Voucher
-from ..models.status import SchemeStatus, VoucherStatus
+from ..models.status import SchemeStatus, VoucherStatus, allows
 from . import Actor, audit
 from .identifiers import normalise_cup
 
@@ -144,7 +144,7 @@ def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
 
 def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
     """Edit a scheme; only drafts change, so that issued vouchers keep their terms."""
-    if scheme.status != SchemeStatus.DRAFT:
+    if not allows("scheme", scheme.status, "edit"):
         raise Conflict("Solo una misura in bozza può essere modificata.")
     merged = {f: getattr(scheme, f) for f in EDITABLE_FIELDS}
     merged["service_codes"] = scheme.service_codes
@@ -167,7 +167,7 @@ def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
 
 def activate_scheme(actor: Actor, scheme: Scheme) -> Scheme:
     """Open a draft scheme: from now on it issues vouchers, and its terms no longer change."""
-    if scheme.status != SchemeStatus.DRAFT:
+    if not allows("scheme", scheme.status, "activate"):
         raise Conflict("Solo una misura in bozza può essere attivata.")
     scheme.status = SchemeStatus.ACTIVE
     db.session.flush()
@@ -177,7 +177,7 @@ def activate_scheme(actor: Actor, scheme: Scheme) -> Scheme:
 
 def close_scheme(actor: Actor, scheme: Scheme) -> Scheme:
     """No new vouchers; vouchers already issued stay spendable until they expire."""
-    if scheme.status == SchemeStatus.CLOSED:
+    if not allows("scheme", scheme.status, "close"):
         raise Conflict("La misura è già chiusa.")
     scheme.status = SchemeStatus.CLOSED
     db.session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, insert, literal, select
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import LedgerEntry, Provider, Service, Statement, StatementLine, Voucher
+from ..models.status import allows
 from ..periods import Month
 from . import Actor, audit, clock
 
@@ -171,7 +172,7 @@ def mark_statement_paid(
     ).scalar_one_or_none()
     if statement is None:
         raise Conflict(f"Il rendiconto di {month.label()} non è ancora approvato.")
-    if statement.status == "paid":
+    if not allows("statement", statement.status, "pay"):
         raise Conflict(f"Il rendiconto di {month.label()} risulta già pagato.")
     approved_at = statement.approved_at
     if approved_at.tzinfo is None:  # SQLite returns naive UTC timestamps

@@ -12,6 +12,7 @@ from ..models.status import (
     ProviderStatus,
     SchemeStatus,
     VoucherStatus,
+    allows,
     voucher_allows,
 )
 from ..services.ente import get_ente
@@ -37,7 +38,8 @@ _STATIC = {
     "ProviderStatus": ProviderStatus,
     "BatchStatus": BatchStatus,
     "LedgerKind": LedgerKind,
-    # What may be done to a voucher in its status: the same table the services obey.
+    # What may be done to a thing in its status: the same table the services obey.
+    "allows": allows,
     "voucher_allows": voucher_allows,
 }
 

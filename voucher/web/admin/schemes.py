@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from ...models import AREAS
+from ...models.status import allows
 from ...services import catalogue, schemes
 from ..filters import localized_name
 from ..labels import AREA_LABELS
@@ -110,7 +111,7 @@ def scheme_new():
 @permission_required("scheme.manage")
 def scheme_edit(scheme_id: int):
     scheme = load_or_404(schemes.get_scheme, scheme_id)
-    if scheme.status != "draft":
+    if not allows("scheme", scheme.status, "edit"):
         flash(_("Solo una misura in bozza può essere modificata."), "warning")
         return redirect(url_for("admin.scheme", scheme_id=scheme.id))
     form = SchemeForm(data=_form_data(scheme)) if request.method == "GET" else SchemeForm()

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ... import jobs
 from ...errors import NotFound
+from ...models.status import allows
 from ...services import batch_files as files
 from ...services import batches as service
 from ...services.batches import REASONS
@@ -192,7 +193,7 @@ def voucher_batch_delete_letters(batch_id: int):
 def voucher_batch_codes(batch_id: int):
     """The codes for mailing (never the PINs)."""
     batch = _batch(batch_id)
-    if batch.status != "done":
+    if not allows("batch", batch.status, "download"):
         abort(404)
     data = files.codes_csv(current_actor(), batch)
     response = make_response(data)
