@@ -7,7 +7,6 @@ serious accessibility issue on the reports pages."""
 import csv
 import io
 import os
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -139,7 +138,9 @@ def test_approve_a_statement_through_the_confirmation(tab, reports_live):
     assert "Dopo l'approvazione non cambia più" in messages[0]
     assert tab.inner_text("#statement-status") == "Approvato, da pagare"
     tab.fill("#reference", "Mandato 7/2026")
-    tab.fill("#paid_on", date.today().isoformat())
+    # The ente's calendar day (Rome), which the approval is dated by: between 23:00 and
+    # midnight UTC the machine's own date is still the day before.
+    tab.fill("#paid_on", clock.today().isoformat())
     tab.click("form button:has-text('Registra il pagamento')")
     tab.wait_for_selector("text=Pagamento registrato.")
     assert tab.inner_text("#statement-status") == "Pagato"
