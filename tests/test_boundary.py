@@ -7,8 +7,12 @@ session back after a request undoes whatever the request left uncommitted, so wh
 it is what the boundary committed.
 """
 
+import io
+
 import pytest
+from flask import flash, redirect, request
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from tests import factories as f
 from voucher.errors import Conflict
@@ -101,3 +105,32 @@ def test_a_failed_sign_in_on_the_api_is_counted_although_refused(app, client):
         assert response.status_code == 401
         assert response.get_json()["code"] == "invalid_credentials"
         assert _failed_logins(user) == attempt
+
+
+class Deadlock(Exception):
+    """What the driver raises when PostgreSQL picks this transaction as a deadlock's victim."""
+
+    sqlstate = "40P01"
+
+
+def test_a_view_run_again_after_a_deadlock_shows_its_message_once_and_reads_its_upload_again(
+    app, client, monkeypatch
+):
+    """The boundary runs the whole view again: the second run must not find its flash message
+    already there, nor its uploaded file already read to the end."""
+    runs = []
+
+    def view():
+        runs.append(request.files["file"].read())
+        flash("Lotto caricato.", "success")
+        if len(runs) == 1:
+            raise OperationalError("UPDATE scheme …", {}, Deadlock())
+        return redirect("/")
+
+    monkeypatch.setitem(app.view_functions, "admin.provider_new", view)
+    upload = {"file": (io.BytesIO(b"codice_fiscale\nRSSMRA80A01H501U\n"), "lotto.csv")}
+    response = client.post("/admin/fornitori/nuovo", data=upload)
+    assert response.status_code == 302
+    assert runs == [b"codice_fiscale\nRSSMRA80A01H501U\n"] * 2
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("success", "Lotto caricato.")]

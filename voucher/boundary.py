@@ -40,6 +40,8 @@ class VoucherFlask(Flask):
                     session.pop("_flashes", None)
                 else:
                     session["_flashes"] = list(flashed)
+                for upload in request.files.values():  # nor find its upload already read
+                    upload.stream.seek(0)
             return dispatch()
 
         return run_in_transaction(attempt)
