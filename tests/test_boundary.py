@@ -11,6 +11,7 @@ import io
 
 import pytest
 from flask import flash, redirect, request
+from flask import session as session_now
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -134,3 +135,38 @@ def test_a_view_run_again_after_a_deadlock_shows_its_message_once_and_reads_its_
     assert runs == [b"codice_fiscale\nRSSMRA80A01H501U\n"] * 2
     with client.session_transaction() as session:
         assert session["_flashes"] == [("success", "Lotto caricato.")]
+
+
+def test_a_view_run_again_starts_from_the_session_as_it_came(app, client, monkeypatch):
+    """A one-time token the first run took from the session is there again for the second,
+    which the first run's rollback left with nothing done."""
+    with client.session_transaction() as session:
+        session["once"] = ["token-1"]
+    taken = []
+
+    def view():
+        taken.append(session_now["once"].pop())
+        if len(taken) == 1:
+            raise OperationalError("UPDATE voucher …", {}, Deadlock())
+        return redirect("/")
+
+    monkeypatch.setitem(app.view_functions, "admin.provider_new", view)
+    assert client.post("/admin/fornitori/nuovo", data={}).status_code == 302
+    assert taken == ["token-1", "token-1"]
+    with client.session_transaction() as session:
+        assert session["once"] == []
+
+
+def test_a_view_whose_work_is_not_kept_leaves_no_success_message(app, client, monkeypatch):
+    """The view said "done", then its work was rolled back: the next page must not say so."""
+
+    def view():
+        flash("Fornitore registrato.", "success")
+        raise Broken("dopo il messaggio")
+
+    monkeypatch.setitem(app.view_functions, "admin.provider_new", view)
+    response = client.post("/admin/fornitori/nuovo", data={})
+    assert response.status_code == 500
+    assert "Fornitore registrato." not in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "_flashes" not in session

@@ -10,11 +10,18 @@ problem+json (voucher.api.problems), elsewhere into an Italian page (voucher.web
 """
 
 import contextlib
+import copy
 import logging
 
-from flask import Flask, make_response, request, session
+from flask import Flask, g, make_response, request, session
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    OperationalError,
+    PendingRollbackError,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .db import domain_error_for, run_in_transaction
@@ -29,22 +36,37 @@ class VoucherFlask(Flask):
 
     def dispatch_request(self):
         dispatch = super().dispatch_request
-        flashed = list(session.get("_flashes", ())) if "_flashes" in session else None
+        # The signed session cookie is part of what a view changes (flash messages, one-time
+        # tokens, the signed-in user): a view run again, or one whose work is not kept,
+        # starts from, or leaves, the session as it came.
+        before = copy.deepcopy(dict(session)) if session else {}
         attempts = 0
 
         def attempt():
             nonlocal attempts
             attempts += 1
-            if attempts > 1:  # a retried view must not show its messages twice
-                if flashed is None:
-                    session.pop("_flashes", None)
-                else:
-                    session["_flashes"] = list(flashed)
+            if attempts > 1:
+                _restore_session(before)
                 for upload in request.files.values():  # nor find its upload already read
                     upload.stream.seek(0)
             return dispatch()
 
-        return run_in_transaction(attempt)
+        try:
+            return run_in_transaction(attempt)
+        except DomainError as error:
+            if not error.keeps_work:
+                _restore_session(before)
+            raise
+        except Exception:
+            _restore_session(before)
+            raise
+
+
+def _restore_session(before: dict) -> None:
+    if dict(session) != before:
+        session.clear()
+        session.update(copy.deepcopy(before))
+        g.pop("_login_user", None)  # Flask-Login reads the user again from the session
 
 
 def is_api_request() -> bool:
@@ -84,11 +106,13 @@ def register_error_handlers(app: Flask) -> None:
             return http_error(error)
         with contextlib.suppress(DBAPIError):  # a lost connection: the pool replaces it
             db.session.rollback()
-        if isinstance(error, OperationalError | DisconnectionError) or (
+        if isinstance(error, OperationalError | DisconnectionError | PendingRollbackError) or (
             isinstance(error, DBAPIError) and error.connection_invalidated
         ):
-            # The database is unreachable or busy (restarting, failing over, locked): nothing
-            # was written, and the client may retry the same request (same Idempotency-Key).
+            # The database is unreachable or busy (restarting, failing over, locked), or it
+            # dropped the connection under a view that read around the loss (a page drawn
+            # without its ente): nothing was written, and the client may retry the same
+            # request (same Idempotency-Key).
             log.warning("database unavailable: %s", type(error).__name__)
             response = make_response(http_error(ServiceUnavailable()))
             response.headers["Retry-After"] = "5"

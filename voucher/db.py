@@ -105,6 +105,16 @@ def domain_error_for(error: IntegrityError) -> DomainError | None:
     return error_for_constraint(str(error.orig), getattr(diag, "constraint_name", None))
 
 
+def abandon_transaction() -> None:
+    """End the current transaction without keeping anything: for a view that read around a
+    connection the database dropped (the health probe) and must still answer; the boundary
+    then has nothing left to commit on the dead connection."""
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        log.warning("transaction ended on a dropped connection: %s", type(error).__name__)
+
+
 def run_in_transaction(work: Callable[[], T], *, attempts: int = 5) -> T:
     """Run `work` and commit: the one commit path of every front door.
 

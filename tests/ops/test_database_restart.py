@@ -89,3 +89,26 @@ def test_a_connection_dropped_before_the_teardown_does_not_turn_the_answer_into_
     assert response.get_json()["database"] == "ok"
     monkeypatch.undo()
     assert client.get("/health").status_code == 200
+
+
+def test_a_pooled_connection_the_database_dropped_gives_the_probe_its_503_then_recovers(
+    postgres_url, tmp_path
+):
+    """A restart drops the pooled connections; the probe's first read fails on one. It must
+    answer its own 503 (not an error page), and the next probe works on a fresh connection.
+    A page drawn around the same loss is answered 503 too, never 500."""
+    app = make_app(postgres_url, tmp_path / "app")
+    client = app.test_client()
+    assert client.get("/health").status_code == 200  # the pool now holds a connection
+    assert _drop_every_connection(postgres_url) >= 1
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "error"
+    assert client.get("/health").status_code == 200
+
+    assert client.get("/").status_code == 200
+    assert _drop_every_connection(postgres_url) >= 1
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "Servizio momentaneamente non disponibile" in page.get_data(as_text=True)
+    assert client.get("/").status_code == 200

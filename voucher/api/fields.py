@@ -47,8 +47,8 @@ class Text(fields.String):
     ):
         self.trim = trim
         extra = validate if isinstance(validate, list | tuple) else [validate] if validate else []
-        if trim:
-            checks = [_length(max_length)]
+        if trim:  # blank is refused after trimming; a longer minimum is checked as given
+            checks = [_bounds(min_length, max_length) if min_length > 1 else _length(max_length)]
         else:
             checks = [_bounds(min_length, max_length), _no_control_characters]
         super().__init__(validate=[*checks, *extra], **kwargs)

@@ -144,7 +144,7 @@ def set_role(actor: Actor, user: User, role: str, provider_id: int | None = None
 
 def authenticate(username: str, password: str) -> User:
     """Check credentials, with a lockout after repeated failures (ASVS 2.2.1).
-    The caller commits even on failure, so that the failure count is kept."""
+    A refusal keeps its work (`keeps_work`): the boundary commits the failure count."""
     user = db.session.execute(
         select(User).where(User.username == (username or "").strip())
     ).scalar_one_or_none()

@@ -165,7 +165,8 @@ def expire_vouchers(actor: Actor, day: date | None = None) -> int:
 def check_pin(code_text: str, pin: str, now: datetime | None = None) -> Voucher:
     """The beneficiary's sign-in. The same error for a wrong code and a wrong PIN; after
     PIN_MAX_ATTEMPTS wrong PINs the code is locked for PIN_LOCK_MINUTES (kept in the
-    database, so every worker agrees). The caller must commit even on failure."""
+    database, so every worker agrees). A refusal keeps its work (`keeps_work`): the
+    boundary commits the failure count."""
     now = now or clock.now()
     code = codes.normalise_code(code_text or "")
     voucher = code and db.session.execute(_locked(code)).scalar_one_or_none()

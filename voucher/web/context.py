@@ -46,7 +46,7 @@ _STATIC = {
 
 def current_ente():
     """The ente (None until it is set up, or while the database cannot be read: the error
-    pages must still render; the request boundary ends the failed transaction)."""
+    pages must still render; a page drawn so is not kept, the request boundary answers 503)."""
     try:
         return get_ente()
     except SQLAlchemyError:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
+from ..db import abandon_transaction
 from ..extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def _database_revisions() -> frozenset[str] | None:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         log.warning("health check: database unavailable (%s)", type(error).__name__)
+        abandon_transaction()  # a dropped connection: the answer must not wait on it
         return None
     try:
         # A savepoint: a database never migrated has no alembic_version table, and on

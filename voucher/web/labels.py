@@ -97,7 +97,7 @@ ACTOR_TYPE_LABELS = {
     "beneficiary": _l("beneficiario"),
 }
 
-# Why the audit chain's check failed, by the reason voucher.services.audit gives.
+# Why the audit chain's check failed, by the reason voucher.services.audit_verify gives.
 CHAIN_REASONS = {
     "missing event": _l("manca un evento"),
     "previous hash does not match": _l("l'impronta dell'evento precedente non corrisponde"),

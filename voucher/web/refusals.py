@@ -13,6 +13,7 @@ A refusal the view does not expect goes on to voucher.boundary, which shows an e
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import flash
 from sqlalchemy.exc import IntegrityError
@@ -32,19 +33,29 @@ def show_refusal(error: DomainError, form=None, field_map: dict[str, str] | None
     apply_domain_error(form, error, field_map)
 
 
+@dataclass
+class Refusal:
+    """What `showing_refusals` caught, for a view that shows more than the message."""
+
+    error: DomainError | None = None
+
+
 @contextmanager
 def showing_refusals(form=None, field_map: dict[str, str] | None = None):
     """Run the block; a domain error it raises, or a lost race on a unique value, is shown
-    on the page (see show_refusal) and the view goes on after the block."""
+    on the page (see show_refusal) and the view goes on after the block, where the yielded
+    Refusal says what was refused."""
+    refusal = Refusal()
     try:
-        yield
+        yield refusal
     except DomainError as error:
+        refusal.error = error
         show_refusal(error, form, field_map)
     except IntegrityError as error:
-        refusal = domain_error_for(error)
-        if refusal is None:
+        refusal.error = domain_error_for(error)
+        if refusal.error is None:
             raise
-        show_refusal(refusal, form, field_map)
+        show_refusal(refusal.error, form, field_map)
 
 
 def _form_field(form, path: str):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from ...errors import DomainError
 from ...models import Provider, Service, Voucher
+from ...models.status import allows
 from ...services import clock, providers, redemption
 from ...services.vouchers import effective_status
 from ..security import current_actor
@@ -47,7 +48,11 @@ def voucher_card(voucher: Voucher, provider: Provider) -> VoucherCard:
         refusal = error.detail
     services = voucher.scheme.services
     accredited = [s for s in services if providers.is_accredited(provider, s.code, today)]
-    ever = {a.service_code for a in provider.accreditations} if provider.status == "active" else ()
+    ever = (
+        {a.service_code for a in provider.accreditations}
+        if allows("provider", provider.status, "redeem")
+        else ()
+    )
     return VoucherCard(
         voucher=voucher,
         status=effective_status(voucher, today),

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ... import jobs
 from ...errors import NotFound
-from ...models.status import allows
+from ...models.status import BatchStatus, allows
 from ...services import batch_files as files
 from ...services import batches as service
 from ...services.batches import REASONS
@@ -86,11 +86,11 @@ def voucher_batch_template():
 def voucher_batch(batch_id: int):
     """The dry run of a draft, the progress of a running batch, the outcome of a done one."""
     batch = _batch(batch_id)
-    working = batch.status in ("queued", "running")
+    working = batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING)
     if working:
         jobs.wake()  # resumes a batch whose worker died, once its lease runs out
     page = max(1, request.args.get("pagina", 1, type=int))
-    refused_only = batch.status != "draft"
+    refused_only = batch.status != BatchStatus.DRAFT
     count = service.count_rows(batch, refused_only=refused_only)
     rows = service.batch_rows(
         batch,
@@ -121,7 +121,7 @@ def voucher_batch(batch_id: int):
 def voucher_batch_progress(batch_id: int):
     """The progress, for a page that polls it."""
     batch = _batch(batch_id)
-    if batch.status in ("queued", "running"):
+    if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
         jobs.wake()
     return jsonify(
         status=batch.status,

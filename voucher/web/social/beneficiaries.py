@@ -4,11 +4,9 @@ editing, and each person's page with their vouchers."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from ...db import domain_error_for
-from ...errors import DomainError, DuplicateBeneficiary, ValidationFailed
+from ...errors import DuplicateBeneficiary, ValidationFailed
 from ...extensions import db
 from ...models import Household, Voucher
 from ...services import beneficiaries as service
@@ -16,7 +14,7 @@ from ...services.ente import get_ente
 from ...services.identifiers import parse_fiscal_code
 from ...services.schemes import list_schemes
 from ..lookups import load_or_404
-from ..refusals import show_refusal, showing_refusals
+from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
 from .forms import BeneficiaryForm, SearchForm
@@ -90,24 +88,18 @@ def beneficiary_new():
             if derived is None:
                 form.fiscal_code.errors = [_("Codice fiscale non valido.")]
         elif form.validate_on_submit():
-            try:
+            with showing_refusals(form, FIELD_MAP) as refused:
                 person = service.register_beneficiary(
                     current_actor(),
                     fiscal_code=form.fiscal_code.data,
                     household_id=_household_id(form),
                     **_details(form),
                 )
-            except (DomainError, IntegrityError) as error:
-                # A lost race on the codice fiscale reads as the service's own refusal.
-                refusal = error if isinstance(error, DomainError) else domain_error_for(error)
-                if refusal is None:
-                    raise
-                show_refusal(refusal, form, FIELD_MAP)
-                if isinstance(refusal, DuplicateBeneficiary):
-                    existing = service.find_by_fiscal_code(derived.code if derived else "")
-            else:
                 flash(_("Beneficiario registrato."), "success")
                 return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
+            # A duplicate, even one registered a moment ago by a colleague: show who it is.
+            if isinstance(refused.error, DuplicateBeneficiary):
+                existing = service.find_by_fiscal_code(derived.code if derived else "")
     return render_template(
         "social/beneficiary_form.html",
         form=form,
