@@ -13,109 +13,55 @@ from flask_babel import lazy_gettext as _l
 
 class _Labelled(StrEnum):
     """A status with its reader's label (in the reader's language) and badge colour; the
-    text carries the meaning, the colour only repeats it."""
+    text carries the meaning, the colour only repeats it. Each member is written as
+    `NAME = value, label, badge`."""
 
-    @property
-    def label(self):
-        return self._labels()[self][0]
-
-    @property
-    def badge(self) -> str:
-        return self._labels()[self][1]
-
-    @classmethod
-    def _labels(cls) -> dict:
-        raise NotImplementedError
+    def __new__(cls, value: str, label, badge: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.badge = badge
+        return member
 
 
 class VoucherStatus(_Labelled):
-    ACTIVE = "active"
-    EXHAUSTED = "exhausted"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    SUSPENDED = "suspended"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.ACTIVE: (_l("Attivo"), "success"),
-            cls.EXHAUSTED: (_l("Esaurito"), "secondary"),
-            cls.EXPIRED: (_l("Scaduto"), "secondary"),
-            cls.REVOKED: (_l("Revocato"), "danger"),
-            cls.SUSPENDED: (_l("Sospeso"), "warning"),
-        }
+    ACTIVE = "active", _l("Attivo"), "success"
+    EXHAUSTED = "exhausted", _l("Esaurito"), "secondary"
+    EXPIRED = "expired", _l("Scaduto"), "secondary"
+    REVOKED = "revoked", _l("Revocato"), "danger"
+    SUSPENDED = "suspended", _l("Sospeso"), "warning"
 
 
 class SchemeStatus(_Labelled):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    CLOSED = "closed"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.DRAFT: (_l("Bozza"), "secondary"),
-            cls.ACTIVE: (_l("Attiva"), "success"),
-            cls.CLOSED: (_l("Chiusa"), "dark"),
-        }
+    DRAFT = "draft", _l("Bozza"), "secondary"
+    ACTIVE = "active", _l("Attiva"), "success"
+    CLOSED = "closed", _l("Chiusa"), "dark"
 
 
 class ProviderStatus(_Labelled):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.ACTIVE: (_l("Attivo"), "success"),
-            cls.SUSPENDED: (_l("Sospeso"), "danger"),
-        }
+    ACTIVE = "active", _l("Attivo"), "success"
+    SUSPENDED = "suspended", _l("Sospeso"), "danger"
 
 
 class StatementStatus(_Labelled):
-    OPEN = "open"  # a month not yet approved: it has no row
-    APPROVED = "approved"
-    PAID = "paid"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.OPEN: (_l("aperto"), "secondary"),
-            cls.APPROVED: (_l("approvato"), "primary"),
-            cls.PAID: (_l("pagato"), "success"),
-        }
+    OPEN = "open", _l("aperto"), "secondary"  # a month not yet approved: it has no row
+    APPROVED = "approved", _l("approvato"), "primary"
+    PAID = "paid", _l("pagato"), "success"
 
 
 class BatchStatus(_Labelled):
-    DRAFT = "draft"
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.DRAFT: (_l("Da confermare"), "secondary"),
-            cls.QUEUED: (_l("In coda"), "info"),
-            cls.RUNNING: (_l("In elaborazione"), "primary"),
-            cls.DONE: (_l("Completato"), "success"),
-            cls.FAILED: (_l("Interrotto da un errore"), "danger"),
-        }
+    DRAFT = "draft", _l("Da confermare"), "secondary"
+    QUEUED = "queued", _l("In coda"), "info"
+    RUNNING = "running", _l("In elaborazione"), "primary"
+    DONE = "done", _l("Completato"), "success"
+    FAILED = "failed", _l("Interrotto da un errore"), "danger"
 
 
 class LedgerKind(_Labelled):
     """A ledger entry: a service delivered, or the reversal that compensates one."""
 
-    REDEMPTION = "redemption"
-    REVERSAL = "reversal"
-
-    @classmethod
-    def _labels(cls) -> dict:
-        return {
-            cls.REDEMPTION: (_l("Prestazione"), "primary"),
-            cls.REVERSAL: (_l("Storno"), "warning"),
-        }
+    REDEMPTION = "redemption", _l("Prestazione"), "primary"
+    REVERSAL = "reversal", _l("Storno"), "warning"
 
 
 _V = VoucherStatus
