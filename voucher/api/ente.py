@@ -4,7 +4,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..errors import NotFound
-from ..extensions import db
 from ..services import ente as ente_service
 from .fields import ProblemSchema, Text
 from .security import BEARER_SECURITY, current_actor, requires
@@ -73,7 +72,4 @@ def get_ente():
 @blp.doc(security=BEARER_SECURITY)
 def put_ente(data):
     """Set the ente and its Comuni, checked against the official ISTAT list."""
-    ente = ente_service.update_ente(current_actor(), **data)
-    # Answer the Comuni as stored, in the relationship's order, not in the order sent.
-    db.session.expire(ente, ["comuni"])
-    return ente
+    return ente_service.update_ente(current_actor(), **data)

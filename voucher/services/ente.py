@@ -152,6 +152,8 @@ def update_ente(
         wanted.append(comune)
     ente.comuni = wanted
     db.session.flush()
+    # Whoever reads the ente next sees its Comuni as stored, in the relationship's order.
+    db.session.expire(ente, ["comuni"])
     audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes))
     return ente
 
