@@ -43,6 +43,9 @@ SchemeNotActive = _error("SchemeNotActive", "scheme_not_active", 409, _l("La mis
 DuplicateBeneficiary = _error(
     "DuplicateBeneficiary", "duplicate_beneficiary", 409, _l("Codice fiscale già registrato")
 )
+PeriodClosed = _error(
+    "PeriodClosed", "period_closed", 409, _l("Il periodo è chiuso: rendiconto approvato o SIUSS inviato")
+)
 VoucherNotFound = _error("VoucherNotFound", "voucher_not_found", 404, _l("Buono non trovato"))
 InvalidSignature = _error(
     "InvalidSignature", "invalid_signature", 400, _l("QR code non valido o alterato")

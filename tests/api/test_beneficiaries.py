@@ -180,7 +180,7 @@ def test_duplicate_codice_fiscale_reads_the_same_when_the_race_is_lost(client, a
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"comune_istat": "100005"}, "comune_istat"),  # Prato: not served by the ente
+        ({"comune_istat": "000000"}, "comune_istat"),  # no Comune has this code
         ({"comune_istat": "999999"}, "comune_istat"),
         ({"categories": ["pensioner"]}, "categories.0"),
         ({"household_id": 999999}, "household_id"),
@@ -292,7 +292,7 @@ def test_patch_may_clear_optional_fields(client, as_role):
         ({"first_name": None}, "first_name"),
         ({"last_name": ""}, "last_name"),
         ({"categories": None}, "categories"),
-        ({"comune_istat": "100005"}, "comune_istat"),
+        ({"comune_istat": "000000"}, "comune_istat"),
         ({"household_id": 999999}, "household_id"),
         ({"isee_cents": 10.5}, "isee_cents"),
     ],

@@ -41,9 +41,9 @@ def _issue(world, day=DAY):
             "isee_valid",
         ),
         ({"copay_bands": BANDS}, {"isee_cents": 3_000_001}, "copay_band"),
-        ({"copay_bands": BANDS}, {"isee_cents": None}, "isee_valid"),
+        ({"copay_bands": BANDS, "isee_required": True}, {"isee_cents": None}, "isee_valid"),
         (
-            {"copay_bands": BANDS},
+            {"copay_bands": BANDS, "isee_required": True},
             {"isee_valid_until": DAY - timedelta(days=1)},
             "isee_valid",
         ),

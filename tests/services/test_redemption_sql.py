@@ -38,6 +38,8 @@ def reference_record_redemption(connection, actor, terms, entry, request_hash):
         service_code=entry.service_code,
         service_date=entry.service_date,
         quantity=entry.quantity,
+        hours=entry.hours,
+        comune_id=entry.comune_id,
         amount_cents=entry.amount_cents,
         public_cents=entry.public_cents,
         copay_cents=entry.copay_cents,

@@ -2,7 +2,7 @@
 
 from .audit import AuditChain, AuditEvent
 from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
-from .beneficiary import CATEGORIES, Beneficiary, Household
+from .beneficiary import CATEGORIES, ISEE_TYPES, Beneficiary, Household, IseeRecord
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
 from .ledger import LedgerEntry
@@ -11,12 +11,13 @@ from .ratelimit import RateLimitCounter
 from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_service
 from .statement import STATEMENT_STATUSES, SiussFlow, SiussOutcome, Statement, StatementLine
 from .user import ROLES, ApiToken, User
-from .voucher import VOUCHER_STATUSES, Voucher
+from .voucher import VOUCHER_STATUSES, Voucher, VoucherCompetence, VoucherCoverage
 
 __all__ = [
     "AREAS",
     "BATCH_STATUSES",
     "CATEGORIES",
+    "ISEE_TYPES",
     "ROLES",
     "SCHEME_STATUSES",
     "STATEMENT_STATUSES",
@@ -33,6 +34,7 @@ __all__ = [
     "Ente",
     "Fund",
     "Household",
+    "IseeRecord",
     "IssueBatch",
     "IssueBatchDocument",
     "IssueBatchRow",
@@ -48,5 +50,7 @@ __all__ = [
     "StatementLine",
     "User",
     "Voucher",
+    "VoucherCompetence",
+    "VoucherCoverage",
     "scheme_service",
 ]

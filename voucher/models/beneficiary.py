@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from ._base import created_at_column
@@ -41,8 +41,12 @@ class Beneficiary(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
+    # The Comune of residence, anywhere in Italy: residence is a scheme's rule, not the registry's.
     comune_id: Mapped[int] = mapped_column(ForeignKey("comune.id"), index=True)
+    # ISO 3166-1 alpha-2; SIUSS receives INPS's code for it (voucher/data/cittadinanze.csv).
+    citizenship: Mapped[str] = mapped_column(String(2), default="IT", server_default="IT")
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The newest `ordinario` ISEE record, kept here as a shortcut (see IseeRecord).
     isee_cents: Mapped[int | None]
     isee_valid_until: Mapped[date | None] = mapped_column(Date)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
@@ -53,6 +57,10 @@ class Beneficiary(db.Model):
 
     comune: Mapped[Comune] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="members")
+    isee_records: Mapped[list["IseeRecord"]] = relationship(
+        back_populates="beneficiary",
+        order_by="[IseeRecord.id.desc()]",
+    )
 
     @property
     def initials(self) -> str:
@@ -61,3 +69,58 @@ class Beneficiary(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+ISEE_TYPES = ("ordinario", "sociosanitario", "minorenni", "corrente")
+
+
+class IseeRecord(db.Model):
+    """One ISEE certificate (DPCM 159/2013) from a DSU: its type, value, the DSU's protocol
+    and date, and its expiry. Records are kept: a renewal adds one, it never overwrites."""
+
+    __tablename__ = "isee_record"
+    __table_args__ = (
+        CheckConstraint("value_cents >= 0", name="value_not_negative"),
+        CheckConstraint(
+            "type IN ('ordinario', 'sociosanitario', 'minorenni', 'corrente')", name="type_known"
+        ),
+        Index("ix_isee_record_beneficiary_type", "beneficiary_id", "type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiary.id"))
+    type: Mapped[str] = mapped_column(String(16))
+    value_cents: Mapped[int]
+    # INPS-ISEE-YYYY-NNNNNNNNN-NN; null only on records made from the `isee_cents` shortcut.
+    dsu_protocol: Mapped[str | None] = mapped_column(String(32))
+    dsu_date: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    beneficiary: Mapped[Beneficiary] = relationship(back_populates="isee_records")
+
+
+@event.listens_for(Session, "before_flush")
+def _isee_shortcut_records(session, _context, _instances) -> None:
+    """`isee_cents` and `isee_valid_until` are a shortcut: setting them (on a new person or
+    a changed one) records an `ordinario` ISEE record of that value, so that what the
+    eligibility rules read is always a record. A record entered in full sets the shortcut
+    itself, and marks the person so that no second record is made."""
+    for person in list(session.new) + list(session.dirty):
+        if not isinstance(person, Beneficiary) or person.isee_cents is None:
+            continue
+        if person.__dict__.pop("_isee_from_record", False):
+            continue
+        state = inspect(person)
+        changed = state.pending or any(
+            state.attrs[name].history.has_changes() for name in ("isee_cents", "isee_valid_until")
+        )
+        if changed:
+            person.isee_records.append(
+                IseeRecord(
+                    type="ordinario",
+                    value_cents=person.isee_cents,
+                    valid_until=person.isee_valid_until,
+                )
+            )

@@ -1,6 +1,6 @@
 """Reference data: the service catalogue, the funds and the INPS SIUSS prestazioni."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,6 +20,9 @@ class Service(db.Model):
     default_unit: Mapped[str] = mapped_column(String(8))
     # The mapping to SIUSS is the ente's own choice: the catalogue's default is editable.
     siuss_code: Mapped[str | None] = mapped_column(ForeignKey("siuss_prestazione.code"))
+    # A service a family spends a voucher on. Traineeships (P1) and social emergency response
+    # (P6) are the ente's own services, not bought with vouchers: no scheme may offer them.
+    voucherable: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Fund(db.Model):

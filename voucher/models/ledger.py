@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ._base import created_at_column
 from .catalogue import Service
+from .ente import Comune
 from .provider import Provider
 from .voucher import Voucher
 
@@ -34,6 +35,7 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entry_voucher", "voucher_id", "id"),
         Index("ix_ledger_entry_provider_date", "provider_id", "service_date"),
         Index("ix_ledger_entry_service_date", "service_date"),
+        Index("ix_ledger_entry_voucher_date", "voucher_id", "service_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +45,11 @@ class LedgerEntry(db.Model):
     service_code: Mapped[str] = mapped_column(ForeignKey("service.code"))
     service_date: Mapped[date] = mapped_column(Date)
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # Hours of assistance a provider records on a euro-valued voucher (the FSC form asks).
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # The Comune of competence on service_date. The one column a transfer may move (for
+    # entries of periods still open); the triggers refuse any other change.
+    comune_id: Mapped[int] = mapped_column(ForeignKey("comune.id"))
     amount_cents: Mapped[int]
     public_cents: Mapped[int]
     copay_cents: Mapped[int]
@@ -60,3 +67,4 @@ class LedgerEntry(db.Model):
     provider: Mapped[Provider] = relationship()
     service: Mapped[Service] = relationship()
     reverses: Mapped["LedgerEntry | None"] = relationship(remote_side=[id])
+    comune: Mapped[Comune] = relationship()

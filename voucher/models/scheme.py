@@ -12,6 +12,8 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +62,15 @@ class Scheme(db.Model):
     isee_max_cents: Mapped[int | None]
     max_active_per_beneficiary: Mapped[int | None]
     max_redemption_cents: Mapped[int | None]
+    # Eligibility: residence in one of the ente's Comuni; which ISEE type counts, and
+    # whether a person without one is refused (otherwise the last band applies).
+    residence_required: Mapped[bool] = mapped_column(default=True, server_default=true())
+    isee_type: Mapped[str] = mapped_column(
+        String(16), default="ordinario", server_default="ordinario"
+    )
+    isee_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # SIUSS: whether the service follows a presa in carico by the social service.
+    presa_in_carico: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(8), default="draft")
     created_at: Mapped[datetime] = created_at_column()
 

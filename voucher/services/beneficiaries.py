@@ -8,8 +8,12 @@ from ..errors import DuplicateBeneficiary, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CATEGORIES, Beneficiary, Household
 from . import Actor, audit
-from .ente import comune_by_istat
+from .ente import residence_comune
 from .identifiers import parse_fiscal_code
+
+# Residence may be any Italian Comune: whether it must be one of the ente's is a scheme's
+# rule (residence_required), checked at issue.
+UNKNOWN_COMUNE = "Il codice ISTAT non corrisponde ad alcun Comune italiano in vigore."
 
 EDITABLE = (
     "first_name",
@@ -60,7 +64,7 @@ def register_beneficiary(
 ) -> Beneficiary:
     """Register a person; birth date and sex come from the codice fiscale."""
     cf = parse_fiscal_code(fiscal_code)
-    comune = comune_by_istat(comune_istat or "")
+    comune = residence_comune(comune_istat or "")
     data = dict(
         first_name=first_name,
         last_name=last_name,
@@ -70,9 +74,7 @@ def register_beneficiary(
     )
     _check(data)
     if comune is None:
-        raise ValidationFailed(
-            errors={"comune_istat": ["Il Comune di residenza non è tra quelli serviti dall'ente."]}
-        )
+        raise ValidationFailed(errors={"comune_istat": [UNKNOWN_COMUNE]})
     if db.session.execute(select(Beneficiary.id).where(Beneficiary.fiscal_code == cf.code)).first():
         raise DuplicateBeneficiary("Un beneficiario con questo codice fiscale è già registrato.")
     person = Beneficiary(
@@ -101,13 +103,9 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
     changes = {k: v for k, v in changes.items() if k in EDITABLE or k == "comune_istat"}
     _check(changes)
     if "comune_istat" in changes:
-        comune = comune_by_istat(changes.pop("comune_istat") or "")
+        comune = residence_comune(changes.pop("comune_istat") or "")
         if comune is None:
-            raise ValidationFailed(
-                errors={
-                    "comune_istat": ["Il Comune di residenza non è tra quelli serviti dall'ente."]
-                }
-            )
+            raise ValidationFailed(errors={"comune_istat": [UNKNOWN_COMUNE]})
         changes["comune_id"] = comune.id  # set below, and audited if it differs
     changed = []
     for key, value in changes.items():

@@ -8,6 +8,7 @@ from ..errors import DomainError, NotEligible
 from ..models import Beneficiary, Ente, Scheme
 from .ente import get_ente
 from .identifiers import age_on
+from .isee import isee_needed, isee_record_for
 from .schemes import coverage_for
 
 
@@ -63,15 +64,19 @@ def check_eligibility(
                 f"Età {age} anni" + ("" if ok else f", superiore al massimo di {scheme.max_age}"),
             )
         )
-    needs_isee = scheme.isee_max_cents is not None or bool(scheme.copay_bands)
-    isee_valid = person.isee_cents is not None and (
-        person.isee_valid_until is None or person.isee_valid_until >= day
-    )
-    if needs_isee:
-        message = "ISEE valido" if isee_valid else "ISEE mancante o scaduto"
-        results.append(_rule("isee_valid", isee_valid, message))
-    if scheme.isee_max_cents is not None and isee_valid:
-        ok = person.isee_cents <= scheme.isee_max_cents
+    record = isee_record_for(person, scheme.isee_type or "ordinario", day)
+    kind = scheme.isee_type or "ordinario"
+    if record is not None and (isee_needed(scheme) or scheme.copay_bands):
+        results.append(_rule("isee_valid", True, f"ISEE valido ({kind})"))
+    elif isee_needed(scheme):
+        results.append(_rule("isee_valid", False, f"ISEE mancante o scaduto ({kind})"))
+    elif scheme.copay_bands:
+        message = (
+            f"ISEE mancante o scaduto ({kind}): si applica l'ultima fascia di compartecipazione"
+        )
+        results.append(_rule("isee_valid", True, message))
+    if scheme.isee_max_cents is not None and record is not None:
+        ok = record.value_cents <= scheme.isee_max_cents
         results.append(
             _rule(
                 "isee_max",
@@ -79,8 +84,8 @@ def check_eligibility(
                 "ISEE entro la soglia" if ok else "ISEE superiore alla soglia della misura",
             )
         )
-    if scheme.copay_bands and isee_valid:
-        ok = coverage_for(scheme, person.isee_cents) is not None
+    if scheme.copay_bands and record is not None:
+        ok = coverage_for(scheme, record.value_cents) is not None
         results.append(
             _rule(
                 "copay_band",
@@ -90,15 +95,16 @@ def check_eligibility(
                 else "ISEE oltre l'ultima fascia di compartecipazione",
             )
         )
-    ente = ente or get_ente()
-    resident = ente is not None and person.comune_id in {c.id for c in ente.comuni}
-    results.append(
-        _rule(
-            "residence",
-            resident,
-            "Residente in un Comune dell'ente"
-            if resident
-            else "Non residente nei Comuni dell'ente",
+    if scheme.residence_required is not False:
+        ente = ente or get_ente()
+        resident = ente is not None and person.comune_id in {c.id for c in ente.comuni}
+        results.append(
+            _rule(
+                "residence",
+                resident,
+                "Residente in un Comune dell'ente"
+                if resident
+                else "Non residente nei Comuni dell'ente: la misura richiede la residenza",
+            )
         )
-    )
     return results

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Beneficiary, Comune, Ente
+from ..models import Beneficiary, Comune, Ente, Voucher
 from . import Actor, audit
 from .identifiers import is_belfiore_code, is_istat_code, normalise_ente_fiscal_code
 
@@ -125,15 +125,15 @@ def update_ente(
     fiscal_code = _validate(fiscal_code, belfiore_code, comuni)
     wanted_codes = [c["istat_code"].strip() for c in comuni]
     ente = get_ente()
-    existing = {c.istat_code: c for c in ente.comuni} if ente else {}
-    removed = [c for code, c in existing.items() if code not in wanted_codes]
+    served = {c.istat_code: c for c in ente.comuni} if ente else {}
+    removed = [c for code, c in served.items() if code not in wanted_codes]
     in_use = _comuni_in_use(removed)
     if in_use:
         raise ValidationFailed(
-            "Comune con beneficiari registrati",
+            "Comune con beneficiari o buoni registrati",
             errors={
                 "comuni": [
-                    f"Il Comune {c} ha beneficiari registrati e non può essere tolto."
+                    f"Il Comune {c} ha beneficiari o buoni registrati e non può essere tolto."
                     for c in in_use
                 ]
             },
@@ -145,12 +145,21 @@ def update_ente(
     ente.address = address
     db.session.add(ente)
     wanted = []
+    # A Comune already on record (where a beneficiary lives outside the ente) joins the ente.
+    known = {
+        c.istat_code: c
+        for c in db.session.execute(
+            select(Comune).where(Comune.istat_code.in_(wanted_codes))
+        ).scalars()
+    }
     for item, code in zip(comuni, wanted_codes, strict=True):
-        comune = existing.get(code) or Comune(istat_code=code)
+        comune = known.get(code) or Comune(istat_code=code)
         comune.belfiore_code = item["belfiore_code"].strip().upper()
         comune.name = (item.get("name") or "").strip() or official_comune(code).name
         wanted.append(comune)
     ente.comuni = wanted
+    for comune in removed:
+        db.session.delete(comune)  # unused (checked above): nothing names it
     db.session.flush()
     # Whoever reads the ente next sees its Comuni as stored, in the relationship's order.
     db.session.expire(ente, ["comuni"])
@@ -166,6 +175,10 @@ def _comuni_in_use(comuni: list[Comune]) -> list[str]:
         db.session.execute(
             select(Beneficiary.comune_id).where(Beneficiary.comune_id.in_(ids)).distinct()
         ).scalars()
+    ) | set(
+        db.session.execute(
+            select(Voucher.comune_id).where(Voucher.comune_id.in_(ids)).distinct()
+        ).scalars()
     )
     return [c.name for c in comuni if c.id in used]
 
@@ -173,5 +186,23 @@ def _comuni_in_use(comuni: list[Comune]) -> list[str]:
 def comune_by_istat(istat_code: str) -> Comune | None:
     """The Comune of the ente with this ISTAT code, or None."""
     return db.session.execute(
-        select(Comune).where(Comune.istat_code == istat_code)
+        select(Comune).where(Comune.istat_code == istat_code, Comune.ente_id.is_not(None))
     ).scalar_one_or_none()
+
+
+def residence_comune(istat_code: str) -> Comune | None:
+    """The Comune with this ISTAT code, anywhere in Italy: the ente's own, one already on
+    record, or a new record from ISTAT's list (outside the ente). None if ISTAT has none."""
+    code = (istat_code or "").strip()
+    comune = db.session.execute(
+        select(Comune).where(Comune.istat_code == code)
+    ).scalar_one_or_none()
+    if comune is not None:
+        return comune
+    official = official_comune(code)
+    if official is None:
+        return None
+    comune = Comune(istat_code=code, belfiore_code=official.belfiore_code, name=official.name)
+    db.session.add(comune)
+    db.session.flush()
+    return comune

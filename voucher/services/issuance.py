@@ -12,13 +12,24 @@ from sqlalchemy import func, select
 from ..documents.signing import keyring, voucher_claims
 from ..errors import BudgetExceeded, LimitReached, SchemeNotActive
 from ..extensions import db
-from ..models import Beneficiary, Ente, Scheme, Voucher
+from ..models import (
+    Beneficiary,
+    Comune,
+    Ente,
+    IseeRecord,
+    Scheme,
+    Voucher,
+    VoucherCompetence,
+    VoucherCoverage,
+)
 from ..models.status import OPEN_VOUCHER_STATUSES, SchemeStatus, VoucherStatus
 from . import Actor, audit, clock, codes
 from .eligibility import RuleResult, check_eligibility
 from .ente import get_ente
 from .money import format_euro
-from .schemes import committed_cents, coverage_for
+from .competence import competence_for_issue
+from .isee import coverage_terms
+from .schemes import committed_cents
 
 # The checks, each with its checklist line and the error that refuses the issue
 
@@ -136,11 +147,14 @@ def new_voucher(
     coverage: int,
     actor: Actor,
     *,
+    comune: Comune,
+    isee_record: IseeRecord | None = None,
     ente: Ente | None = None,
     **extra,
 ) -> tuple[Voucher, str]:
-    """A voucher with a new code, signed payload and PIN, added to the session; the caller
-    has made the checks. Returns the voucher and its PIN."""
+    """A voucher with a new code, signed payload and PIN, added to the session with its
+    Comune of competence and coverage from its first day; the caller has made the checks.
+    Returns the voucher and its PIN."""
     pin, salt, digest = new_pin()
     code = codes.generate_code()
     ente = ente or get_ente()
@@ -165,7 +179,15 @@ def new_voucher(
         issued_by_id=actor.user_id,
         **extra,
     )
-    voucher.scheme, voucher.beneficiary = scheme, person
+    voucher.scheme, voucher.beneficiary, voucher.comune = scheme, person, comune
+    voucher.competences.append(
+        VoucherCompetence(comune=comune, from_date=scheme.valid_from, created_by_id=actor.user_id)
+    )
+    voucher.coverages.append(
+        VoucherCoverage(
+            coverage_percent=coverage, from_date=scheme.valid_from, isee_record=isee_record
+        )
+    )
     db.session.add(voucher)
     return voucher, pin
 
@@ -210,27 +232,32 @@ def issue_voucher(
     day: date | None = None,
     batch_id: int | None = None,
     flush: bool = True,
+    comune_istat: str | None = None,
 ) -> tuple[Voucher, str]:
     """Issue a voucher of the scheme's face value. Returns the voucher and its PIN, which is
     shown once and stored only as a keyed digest. With flush=False the voucher is written at
-    the caller's next flush: many calls in one transaction then cost one INSERT batch."""
+    the caller's next flush: many calls in one transaction then cost one INSERT batch.
+    `comune_istat` names the Comune of competence (by default the person's residence)."""
     day = day or clock.today()
     require(check_scheme_active(scheme, day))
     with db.session.no_autoflush:  # nothing read here depends on vouchers not yet flushed
         issuing = _issuing()
         require(*check_eligibility(scheme, person, day, issuing.ente))
+        comune = competence_for_issue(scheme, person, comune_istat)
+        coverage, isee_record = coverage_terms(scheme, person, day)
     if scheme.id not in issuing.committed:
         _lock_scheme(scheme)
         issuing.committed[scheme.id] = committed_cents(scheme.id)
     require(*check_active_limit(scheme, person))
     require(check_budget(scheme, issuing.committed[scheme.id]))
-    coverage = coverage_for(scheme, person.isee_cents)
     voucher, pin = new_voucher(
         scheme,
         person,
         scheme.face_value_cents,
         coverage,
         actor,
+        comune=comune,
+        isee_record=isee_record,
         ente=issuing.ente,
         batch_id=batch_id,
     )
@@ -245,6 +272,7 @@ def issue_voucher(
         scheme_id=scheme.id,
         value_cents=voucher.value_cents,
         coverage_percent=coverage,
+        comune_istat=comune.istat_code,
         batch_id=batch_id,
     )
     return voucher, pin

@@ -1,6 +1,6 @@
 """Money arithmetic: integer cents, and the one place where rounding (half-up) happens."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 
 def round_half_up(value: Decimal) -> int:
@@ -23,3 +23,14 @@ def format_euro(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+def units_bought(cents: int, unit_price_cents: int | None, coverage_percent: int) -> Decimal | None:
+    """The units (hours, meals…) that `cents` of public money buys at the person's coverage:
+    cents / (unit price × coverage / 100), rounded down to two decimals, so that no page,
+    letter or export promises more than the voucher pays. A 390,00 € voucher at 19,50 €/h
+    and 70 % coverage buys 28,57 hours. None without a unit price or a coverage."""
+    if not unit_price_cents or not coverage_percent:
+        return None
+    per_unit = Decimal(unit_price_cents) * coverage_percent / 100
+    return (Decimal(cents) / per_unit).quantize(Decimal("0.01"), rounding=ROUND_DOWN)

@@ -63,6 +63,7 @@ class RedemptionRequest:
     service_date: date
     amount_cents: int | None = None
     quantity: Decimal | None = None
+    hours: Decimal | None = None  # on a euro-valued scheme: the hours of assistance given
 
     def fingerprint(self, voucher_code: str) -> str:
         """What makes two requests "the same": the voucher they resolve to (however it was
@@ -74,6 +75,8 @@ class RedemptionRequest:
             "amount_cents": self.amount_cents,
             "quantity": None if self.quantity is None else str(Decimal(self.quantity).normalize()),
         }
+        if self.hours is not None:  # absent from older requests' hashes: they still match
+            body["hours"] = str(Decimal(self.hours).normalize())
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -154,6 +157,29 @@ def price(terms: Terms, req: RedemptionRequest) -> tuple[int, int, int, Decimal 
             raise ValidationFailed(errors={"amount_cents": ["L'importo deve essere positivo."]})
     public = public_share(cost, terms.coverage_percent)
     return cost, public, cost - public, quantity
+
+
+def hours_of(terms: Terms, req: RedemptionRequest) -> Decimal | None:
+    """The hours recorded beside an amount on a euro-valued scheme (None when not given)."""
+    if req.hours is None:
+        return None
+    if terms.unit != "EUR":
+        raise ValidationFailed(
+            errors={"hours": ["Le ore si indicano solo sulle misure in euro: usare la quantità."]}
+        )
+    try:
+        hours = Decimal(req.hours)
+    except InvalidOperation:
+        raise ValidationFailed(errors={"hours": ["Numero di ore non valido."]}) from None
+    if (
+        not hours.is_finite()
+        or not 0 < hours < _MAX_QUANTITY
+        or hours != hours.quantize(Decimal("0.01"))
+    ):
+        raise ValidationFailed(
+            errors={"hours": ["Le ore sono un numero positivo, con al massimo due decimali."]}
+        )
+    return hours
 
 
 def check_redemption(
@@ -250,6 +276,7 @@ def redeem(
         return _replayed(connection, provider_id, idempotency_key, fingerprint), True
     try:
         cost, public, copay, quantity = check_redemption(terms, req, day)
+        hours = hours_of(terms, req)
     except DomainError:
         # The query above read the idempotency key as it was before this request waited
         # for the voucher's lock: a request with the same key may have been recorded
@@ -275,6 +302,8 @@ def redeem(
         balance_after_cents=terms.balance_cents - public,
         idempotency_key=idempotency_key,
         created_at=utcnow(),
+        comune_id=terms.comune_id,
+        hours=hours,
     )
     return record_redemption(connection, actor, terms, entry, fingerprint), False
 
@@ -323,6 +352,8 @@ def reverse_redemption(actor: Actor, entry_id: int, reason: str) -> LedgerEntry:
         service_code=original.service_code,
         service_date=original.service_date,
         quantity=None if original.quantity is None else -original.quantity,
+        hours=None if original.hours is None else -original.hours,
+        comune_id=original.comune_id,
         amount_cents=-original.amount_cents,
         public_cents=-original.public_cents,
         copay_cents=-original.copay_cents,

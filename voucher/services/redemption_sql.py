@@ -14,12 +14,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Sequence, String, bindparam, func, insert, or_, select, update
+from sqlalchemy import Date, Integer, Sequence, String, bindparam, func, insert, or_, select, update
 
 from ..errors import VoucherNotFound
 from ..extensions import db
 from ..models import Accreditation, ApiKey, LedgerEntry, Provider, Scheme, Voucher, scheme_service
 from . import Actor, audit
+from .competence import comune_on_expression
+from .coverage import coverage_on_expression
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class Terms:
     valid_from: date
     valid_until: date
     balance_cents: int
-    coverage_percent: int
+    coverage_percent: int  # on the service date (an ISEE renewal may change it)
+    comune_id: int  # of competence on the service date
     unit: str
     unit_price_cents: int | None
     max_redemption_cents: int | None
@@ -66,7 +69,9 @@ class Redemption:
     balance_after_cents: int
     idempotency_key: str
     created_at: datetime
+    comune_id: int
     kind: str = "redemption"
+    hours: Decimal | None = None
 
 
 def _terms_query(*, lock: bool, next_entry_id: bool = False):
@@ -77,6 +82,7 @@ def _terms_query(*, lock: bool, next_entry_id: bool = False):
     waiting for the lock. With next_entry_id (PostgreSQL), also the next ledger id."""
     service = bindparam("service")
     provider = bindparam("provider")
+    service_date = bindparam("service_date", type_=Date())
     in_scheme = (
         select(scheme_service.c.service_code)
         .where(
@@ -90,7 +96,7 @@ def _terms_query(*, lock: bool, next_entry_id: bool = False):
         .where(
             Accreditation.provider_id == provider,
             Accreditation.service_code == service,
-            Accreditation.covering(bindparam("service_date")),
+            Accreditation.covering(service_date),
         )
         .exists()
     )
@@ -116,7 +122,8 @@ def _terms_query(*, lock: bool, next_entry_id: bool = False):
             Voucher.valid_from,
             Voucher.valid_until,
             Voucher.balance_cents,
-            Voucher.coverage_percent,
+            coverage_on_expression(Voucher.id, service_date).label("coverage_percent"),
+            comune_on_expression(Voucher.id, service_date).label("comune_id"),
             Scheme.unit,
             Scheme.unit_price_cents,
             Scheme.max_redemption_cents,
@@ -239,6 +246,16 @@ _DEBIT = (
 _INSERT_ENTRY = insert(_LEDGER).returning(_LEDGER.c.id)
 
 
+def _bound(name: str) -> str:
+    """The parameter that carries a ledger column in the one-statement debit and insert: a
+    parameter named like a voucher column (comune_id) would join the voucher's UPDATE."""
+    return f"entry_{name}" if name in _VOUCHERS.c else name
+
+
+def _bound_row(row: dict) -> dict:
+    return {_bound(name): value for name, value in row.items()}
+
+
 def _debit_and_insert_statement(*, audited: bool = False):
     """PostgreSQL: the debit and the ledger row in one statement (one round trip while the
     voucher is locked), the row inserted only if the voucher row was updated. Audited: with
@@ -246,7 +263,7 @@ def _debit_and_insert_statement(*, audited: bool = False):
     statement."""
     debited = _DEBIT.returning(_VOUCHERS.c.id).cte("debited")
     written = [name for name in _WRITTEN if name != "voucher_id"]
-    values = [bindparam(name, type_=_LEDGER.c[name].type) for name in written]
+    values = [bindparam(_bound(name), type_=_LEDGER.c[name].type) for name in written]
     if audited:  # bound as entry_id: a parameter named like a column would join the UPDATEs
         written.append("id")
         values.append(bindparam("entry_id", type_=Integer()))
@@ -268,7 +285,7 @@ def _debit_and_insert(connection, balance: int, status: str, row: dict) -> int:
     """Lower the locked voucher's balance and write its ledger row; the row's id."""
     debit = _debit(row["voucher_id"], balance, status)
     if connection.dialect.name == "postgresql":
-        return connection.execute(_DEBIT_AND_INSERT, {**row, **debit}).scalar_one()
+        return connection.execute(_DEBIT_AND_INSERT, {**_bound_row(row), **debit}).scalar_one()
     connection.execute(_DEBIT, debit)
     return connection.execute(_INSERT_ENTRY, row).scalar_one()
 
@@ -310,7 +327,7 @@ def record_redemption(
         audit.append_with(
             connection,
             _DEBIT_INSERT_AND_AUDIT,
-            {**row, **_debit(terms.id, balance, status), "entry_id": entry_id},
+            {**_bound_row(row), **_debit(terms.id, balance, status), "entry_id": entry_id},
             actor,
             "voucher.redeemed",
             "voucher",

@@ -6,7 +6,17 @@ from sqlalchemy import case, func, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CATEGORIES, UNITS, CopayBand, Fund, LedgerEntry, Scheme, Service, Voucher
+from ..models import (
+    CATEGORIES,
+    ISEE_TYPES,
+    UNITS,
+    CopayBand,
+    Fund,
+    LedgerEntry,
+    Scheme,
+    Service,
+    Voucher,
+)
 from ..models.status import SchemeStatus, VoucherStatus, allows
 from . import Actor, audit
 from .identifiers import normalise_cup
@@ -29,7 +39,22 @@ EDITABLE_FIELDS = (
     "isee_max_cents",
     "max_active_per_beneficiary",
     "max_redemption_cents",
+    "residence_required",
+    "isee_type",
+    "isee_required",
+    "presa_in_carico",
 )
+# The rules a scheme may leave out, with the value they take then.
+RULE_DEFAULTS = {
+    "residence_required": True,
+    "isee_type": "ordinario",
+    "isee_required": False,
+    "presa_in_carico": False,
+}
+
+
+def _with_defaults(data: dict) -> dict:
+    return {**data, **{k: v for k, v in RULE_DEFAULTS.items() if data.get(k) is None}}
 
 
 def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
@@ -41,6 +66,8 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
     fund = db.session.get(Fund, data.get("fund_code") or "")
     if fund is None:
         err("fund_code", "Fondo sconosciuto.")
+    if data.get("isee_type") not in (None, *ISEE_TYPES):
+        err("isee_type", "Tipo di ISEE: ordinario, sociosanitario, minorenni o corrente.")
     if data.get("cup"):
         try:
             data["cup"] = normalise_cup(data["cup"])
@@ -116,7 +143,7 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
 
 def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
     """Create a scheme from validated plain values (see API.md for the fields)."""
-    data = dict(data)
+    data = _with_defaults(data)
     _fund, services, bands = _validate(data)
     if status not in ("draft", "active"):
         raise ValidationFailed(errors={"status": ["Stato iniziale: draft o active."]})
@@ -153,6 +180,7 @@ def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
         for b in scheme.copay_bands
     ]
     merged.update(data)
+    merged = _with_defaults(merged)
     _fund, services, bands = _validate(merged)
     for f in EDITABLE_FIELDS:
         setattr(scheme, f, merged.get(f))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from ..errors import Conflict, InvalidCodeOrPin, Locked, VoucherNotFound
 from ..extensions import db
-from ..models import Voucher
+from ..models import Voucher, VoucherCompetence, VoucherCoverage
 from ..models.status import OPEN_VOUCHER_STATUSES, VOUCHER_ACTIONS, VoucherStatus, voucher_allows
 from . import Actor, audit, clock, codes
 from .issuance import new_pin, new_voucher, pin_pepper
@@ -91,8 +91,25 @@ def replace_voucher(actor: Actor, voucher: Voucher, reason: str) -> tuple[Vouche
         remaining,
         voucher.coverage_percent,
         actor,
+        comune=voucher.comune,
         replaces_id=voucher.id,
     )
+    # The replacement carries on the same terms: its Comune and coverage history are the
+    # lost voucher's, period by period.
+    new.competences = [
+        VoucherCompetence(
+            comune_id=p.comune_id, from_date=p.from_date, reason=p.reason,
+            created_by_id=p.created_by_id,
+        )
+        for p in voucher.competences
+    ]
+    new.coverages = [
+        VoucherCoverage(
+            coverage_percent=p.coverage_percent, from_date=p.from_date,
+            isee_record_id=p.isee_record_id,
+        )
+        for p in voucher.coverages
+    ]
     db.session.flush()
     audit.record(
         actor, "voucher.replaced", "voucher", new.code, replaces=voucher.code, value_cents=remaining
