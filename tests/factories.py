@@ -13,19 +13,22 @@ FIRENZE = {"istat_code": "048017", "belfiore_code": "D612", "name": "Firenze"}
 FIESOLE = {"istat_code": "048015", "belfiore_code": "D575", "name": "Fiesole"}
 PRATO = {"istat_code": "100005", "belfiore_code": "G999", "name": "Prato"}
 ENTE_CF = "01307110484"  # a valid 11-digit ente fiscal code
+ENTE_SIUSS_CODE = "SDS048017"  # the ente's SIUSS code (INPS assigns it)
 PASSWORD = "corretto-cavallo-batteria"
 
 _counter = itertools.count(1)
 _VAT_BASE = 1234560
 
 
-def make_ente(comuni=(FIRENZE, FIESOLE)):
+def make_ente(comuni=(FIRENZE, FIESOLE), belfiore_code="D612", siuss_code=ENTE_SIUSS_CODE):
+    """The ente: an Ambito seated in Firenze, with its SIUSS code."""
     e = ente.update_ente(
         SYSTEM,
         name="Società della Salute di Prova",
         fiscal_code=ENTE_CF,
-        belfiore_code=None,
+        belfiore_code=belfiore_code,
         comuni=[dict(c) for c in comuni],
+        siuss_code=siuss_code,
     )
     db.session.commit()
     return e

@@ -46,6 +46,12 @@ DuplicateBeneficiary = _error(
 PeriodClosed = _error(
     "PeriodClosed", "period_closed", 409, _l("Il periodo è chiuso: rendiconto approvato o SIUSS inviato")
 )
+SiussCodeMissing = _error(
+    "SiussCodeMissing",
+    "siuss_code_missing",
+    409,
+    _l("Codice ente SIUSS non impostato"),
+)
 VoucherNotFound = _error("VoucherNotFound", "voucher_not_found", 404, _l("Buono non trovato"))
 InvalidSignature = _error(
     "InvalidSignature", "invalid_signature", 400, _l("QR code non valido o alterato")

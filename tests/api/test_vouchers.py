@@ -36,6 +36,8 @@ PROVIDER_KEYS = {
     "status",
     "balance_cents",
     "value_cents",
+    "balance_units",
+    "value_units",
     "valid_from",
     "valid_until",
     "scheme_name",

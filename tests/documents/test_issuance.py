@@ -74,7 +74,7 @@ def test_letter_content_from_the_models(world):
         scheme.name,
         scheme.fund.name_it,
         scheme.services[0].name_it,
-        "25 ore (500,00 €)",
+        "35,71 ore (500,00 €)",  # 500 € at 70 % of 20 € an hour
         "il restante 30% lo paga la famiglia direttamente al fornitore",
         "Cooperativa Aurora — 055 123456",
         voucher.code,

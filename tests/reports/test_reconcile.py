@@ -17,7 +17,7 @@ from voucher.errors import DomainError
 from voucher.extensions import db
 from voucher.services import SYSTEM, vouchers
 
-_years = itertools.count(2003)
+_years = itertools.count(2003, 2)  # a year apart: no example is the previous year of another
 NS = {"s": "http://inps.it/Casellario"}
 COMUNI = (f.FIRENZE, f.FIESOLE)
 CATEGORIES = (

@@ -89,7 +89,8 @@ def test_flow_validates_and_carries_the_amounts(world):
     root = parse(response.data)
     ente = root.find("s:IdentificazioneFlusso/s:Ente", NS)
     assert ente.get("CFOperatore") == f.ENTE_CF
-    assert ente.get("Codice") == ente.get("Indirizzo") == "D575"  # first Comune, by name
+    assert ente.get("Codice") == f.ENTE_SIUSS_CODE  # the code INPS assigned
+    assert ente.get("Indirizzo") == "D612"  # the Comune of the seat, Firenze
     people = {b.get("CodiceFiscale"): b for b in root.iterfind("s:Beneficiario", NS)}
     anna, luca = w["people"]
     assert set(people) == {anna.fiscal_code, luca.fiscal_code}
@@ -97,6 +98,7 @@ def test_flow_validates_and_carries_the_amounts(world):
     a = people[anna.fiscal_code]
     assert a.find("s:Anagrafica", NS).get("Genere") == "2"
     assert a.find("s:Anagrafica", NS).get("LuogoNascita") == "D612"
+    assert a.find("s:Anagrafica", NS).get("CodiceCittadinanza") == "380"
     assert a.find("s:Indirizzo", NS).attrib == {
         "CodiceRegione": "09",
         "CodiceComune": f.FIESOLE["istat_code"],
@@ -198,8 +200,8 @@ def test_flows_per_voucher_are_collected_and_acknowledged(world):
             "tipo",
             "flusso",
         }
-        assert entry["codice_ente"] == "D575" and entry["tipo"] == "PS_PSA_SINA"
-        assert entry["id_flusso"] == f"D575.PS.{today}.{n:07d}"
+        assert entry["codice_ente"] == f.ENTE_SIUSS_CODE and entry["tipo"] == "PS_PSA_SINA"
+        assert entry["id_flusso"] == f"{f.ENTE_SIUSS_CODE}.PS.{today}.{n:07d}"
         xml = base64.b64decode(entry["flusso"])
         schema().validate(xml)
         root = parse(xml)

@@ -61,14 +61,18 @@ class Ledger:
 
     entries: list[Entry] = field(default_factory=list)
 
-    def redeem(self, provider, voucher, service_code, day, *, amount=None, quantity=None):
-        """A redemption dated `day`, recorded as if on the last day of its year."""
+    def redeem(
+        self, provider, voucher, service_code, day, *, amount=None, quantity=None, hours=None
+    ):
+        """A redemption dated `day`, recorded as if on the last day of the voucher's validity;
+        `hours` beside the amount on a euro scheme."""
         req = RedemptionRequest(
             voucher=voucher.code,
             service_code=service_code,
             service_date=day,
             amount_cents=amount,
             quantity=None if quantity is None else Decimal(quantity),
+            hours=None if hours is None else Decimal(hours),
         )
         entry, _ = redemption.redeem(
             SYSTEM, provider.id, req, f"k-{next(_keys)}", day=max(day, voucher.valid_until)

@@ -8,6 +8,7 @@ RESOURCES = (
     "providers",
     "schemes",
     "beneficiaries",
+    "isee",
     "vouchers",
     "redemptions",
     "balance",

@@ -24,12 +24,32 @@ class EnteInSchema(Schema):
         100,
         allow_none=True,
         load_default=None,  # optional: an Ambito has no Belfiore code of its own
-        metadata={"description": "Per un Comune: il suo codice Belfiore"},
+        metadata={
+            "description": "Codice Belfiore del Comune sede legale: per un Comune il proprio, "
+            "per un Ambito quello del Comune capofila (il flusso SIUSS lo richiede)"
+        },
     )
     address = Text(300, allow_none=True)
+    siuss_code = Text(
+        100,
+        allow_none=True,
+        metadata={
+            "description": "Codice ente assegnato dall'INPS per il SIUSS (fino a 16 caratteri); "
+            "se omesso resta com'è. Senza, i flussi SIUSS non si generano"
+        },
+    )
     comuni = fields.List(
         fields.Nested(ComuneInSchema), required=True, validate=validate.Length(min=1, max=1000)
     )
+
+
+class EntePatchSchema(EnteInSchema):
+    """A partial change: only the fields given change."""
+
+    name = Text(200)
+    fiscal_code = Text(100, metadata={"description": "11 cifre"})
+    belfiore_code = Text(100, allow_none=True)
+    comuni = fields.List(fields.Nested(ComuneInSchema), validate=validate.Length(min=1, max=1000))
 
 
 class ComuneSchema(Schema):
@@ -49,6 +69,9 @@ class EnteSchema(Schema):
     fiscal_code = fields.String(required=True)
     belfiore_code = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    siuss_code = fields.String(
+        allow_none=True, metadata={"description": "Codice ente SIUSS assegnato dall'INPS"}
+    )
     comuni = fields.List(fields.Nested(ComuneSchema), required=True)
 
 
@@ -73,3 +96,14 @@ def get_ente():
 def put_ente(data):
     """Set the ente and its Comuni, checked against the official ISTAT list."""
     return ente_service.update_ente(current_actor(), **data)
+
+
+@blp.route("/ente", methods=["PATCH"])
+@requires("ente.manage")
+@blp.arguments(EntePatchSchema)
+@blp.response(200, EnteSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="Ente non ancora configurato")
+@blp.doc(security=BEARER_SECURITY)
+def patch_ente(data):
+    """Change some of the ente's data (the SIUSS code, say); the rest stays as it is."""
+    return ente_service.patch_ente(current_actor(), **data)

@@ -119,6 +119,18 @@ class Quantity(fields.Decimal):
         return float(value)
 
 
+class ComputedQuantity(Quantity):
+    """A read-only Quantity worked out from the object written out, not read from one of its
+    attributes: `compute(obj)` gives a Decimal, or None (null)."""
+
+    def __init__(self, compute, **kwargs):
+        super().__init__(dump_only=True, allow_none=True, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return self.compute(obj)
+
+
 def _two_decimals(value: Decimal) -> None:
     try:
         places = -value.normalize().as_tuple().exponent

@@ -104,6 +104,7 @@ def create_redemption(data):
         service_date=data["service_date"],
         amount_cents=data.get("amount_cents"),
         quantity=data.get("quantity"),
+        hours=data.get("hours"),
     )
     # A lost race on the key makes the request boundary run this view again: the retry
     # then finds the winner's entry and replays it.

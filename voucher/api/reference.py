@@ -16,6 +16,10 @@ class ServiceSchema(Schema):
     name_en = fields.String()
     unit = fields.String(required=True, attribute="default_unit")
     siuss_code = fields.String(allow_none=True)
+    voucherable = fields.Boolean(
+        required=True,
+        metadata={"description": "Si acquista con un buono (P1 e P6 no: li rende l'ente)"},
+    )
 
 
 class FundSchema(Schema):

@@ -18,6 +18,7 @@ from .fields import MAX_INT, ProblemSchema
 from .schemas_reports import (
     ApproveSchema,
     FondoPovertaReportSchema,
+    FscQuerySchema,
     FscReportSchema,
     FundsReportSchema,
     MonthQuerySchema,
@@ -106,22 +107,28 @@ def fondo_poverta(args):
 
 @blp.route("/reports/fsc")
 @requires("report.read")
-@blp.arguments(YearQuerySchema, location="query")
+@blp.arguments(FscQuerySchema, location="query")
 @blp.response(200, FscReportSchema)
 @blp.doc(security=BEARER_SECURITY, **_files_doc(FscReportSchema))
 def fsc(args):
-    """The FSC social-services report: one row per Comune (of residence) × Table 4 area
-    (A, B, C), from the schemes funded by FSC_OS.
+    """The FSC social-services report: one row per Comune of competence (whose quota pays,
+    never the residence) × Table 4 area (A, B, C), from the schemes funded by FSC_OS.
 
-    beneficiaries, vouchers and committed: vouchers of the FSC_OS schemes of that year
-    (a replacement voucher is not counted again); redeemed (public shares), copay and hours
-    (quantities of hourly schemes): ledger entries net of reversals with service_date in the
-    year. user_groups counts the same people by the monitoring form's user groups, one group
-    per person from their categories: elderly → anziani, else disabled → disabili, else minor
-    or fragile parenting → famiglia e minori, else inclusion household → povertà, else
-    multiutenza. totals count each person once."""
-    year = args["year"]
-    return _answer("fsc", args["format"], fsc_report(year), year=year)
+    beneficiaries, vouchers and committed: vouchers of the FSC_OS schemes of that year (a
+    replacement voucher is not counted again), for the Comune that holds them today;
+    committed shares out each voucher's spending by the Comune of each entry, and its
+    unspent balance to the Comune holding it. redeemed (public shares), copay and hours
+    (quantities of hourly schemes, hours recorded on euro schemes), net of reversals, for
+    the Comune each entry carries, on the `basis`: `cash` (default), the entries with
+    service_date in the year whatever their scheme's year; `competence`, every entry of
+    the year's vouchers whatever its date. prior_year_beneficiaries and prior_year_hours:
+    the same row a year earlier, on the same basis. user_groups counts the same people by
+    the monitoring form's user groups, one group per person from their categories: elderly
+    → anziani, else disabled → disabili, else minor or fragile parenting → famiglia e
+    minori, else inclusion household → povertà, else multiutenza. totals count each person
+    once."""
+    year, basis = args["year"], args["basis"]
+    return _answer("fsc", args["format"], fsc_report(year, basis), year=year, basis=basis)
 
 
 @blp.route(STATEMENT)

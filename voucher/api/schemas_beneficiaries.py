@@ -29,6 +29,13 @@ class BeneficiaryUpdateSchema(Schema):
     phone = Text(40, allow_none=True)
     email = Text(254, allow_none=True, validate=validate.Email())
     address = Text(300, allow_none=True)
+    citizenship = Text(
+        100,
+        metadata={
+            "description": "Cittadinanza: codice ISO 3166-1 alpha-2 dello Stato (predefinito IT)",
+            "example": "IT",
+        },
+    )
 
 
 class BeneficiaryInSchema(BeneficiaryUpdateSchema):
@@ -59,6 +66,9 @@ class BeneficiarySchema(Schema):
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    citizenship = fields.String(
+        required=True, metadata={"description": "Codice ISO 3166-1 alpha-2 (IT: italiana)"}
+    )
     created_at = Timestamp(required=True)
 
 

@@ -24,6 +24,13 @@ class RedemptionRequestSchema(Schema):
         allow_none=True,
         metadata={"description": "Per le misure a unità: quante unità (es. 1.5 ore)."},
     )
+    hours = Quantity(
+        allow_none=True,
+        metadata={
+            "description": "Per le misure in euro, facoltativo: le ore di assistenza rese "
+            "(contano nel rendiconto FSC)."
+        },
+    )
 
     @validates_schema
     def _amount_or_quantity(self, data, **kwargs):
@@ -42,6 +49,7 @@ class RedemptionSchema(Schema):
     service_code = fields.String(required=True)
     service_date = fields.Date(required=True)
     quantity = Quantity(allow_none=True)
+    hours = Quantity(allow_none=True)
     amount_cents = fields.Integer(required=True)
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)
@@ -73,18 +81,21 @@ class LedgerEntrySchema(Schema):
     service_date = fields.Date(required=True)
     # Output only, and negated on a reversal: not the request's positive Quantity.
     quantity = fields.Float(allow_none=True)
+    hours = fields.Float(allow_none=True)
     amount_cents = fields.Integer(required=True)
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)
     balance_after_cents = fields.Integer()
+    # The Comune of competence on the service date: whose quota pays for the entry.
+    comune_istat = fields.Function(lambda e: e.comune.istat_code, required=True)
     created_at = Timestamp(required=True)
     reverses = fields.Integer(attribute="reverses_id")
     reason = fields.String()
 
     @post_dump
     def _drop_empty(self, data, **kwargs):
-        # `reverses` and `reason` belong to reversals only.
-        for key in ("reverses", "reason"):
+        # `reverses` and `reason` belong to reversals only; `hours` to euro entries with hours.
+        for key in ("reverses", "reason", "hours"):
             if data.get(key) is None:
                 data.pop(key, None)
         return data

@@ -5,6 +5,7 @@ from datetime import timedelta
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..periods import MAX_YEAR, MIN_YEAR
+from ..reports.fsc import BASES
 from .fields import MonthField, Text, Timestamp
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -33,6 +34,17 @@ def _format():
 class YearQuerySchema(Schema):
     year = _year()
     format = _format()
+
+
+class FscQuerySchema(YearQuerySchema):
+    basis = fields.String(
+        load_default="cash",
+        validate=validate.OneOf(BASES),
+        metadata={
+            "description": "cash (predefinito): prestazioni rese nell'anno; competence: buoni "
+            "delle misure dell'anno e tutte le loro prestazioni"
+        },
+    )
 
 
 class MonthQuerySchema(Schema):
@@ -154,6 +166,8 @@ class FscRowSchema(Schema):
     copay_cents = fields.Integer()
     amount_cents = fields.Integer()
     hours = fields.Float(required=True)
+    prior_year_beneficiaries = fields.Integer(required=True)
+    prior_year_hours = fields.Float(required=True)
     user_groups = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
@@ -165,11 +179,14 @@ class FscTotalsSchema(Schema):
     copay_cents = fields.Integer()
     amount_cents = fields.Integer()
     hours = fields.Float()
+    prior_year_beneficiaries = fields.Integer()
+    prior_year_hours = fields.Float()
     user_groups = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class FscReportSchema(_ReportSchema):
     year = fields.Integer(required=True)
+    basis = fields.String(required=True, metadata={"description": "cash o competence"})
     rows = fields.List(fields.Nested(FscRowSchema), required=True)
     totals = fields.Nested(FscTotalsSchema)
     user_group_labels = fields.Dict(keys=fields.String(), values=fields.String())

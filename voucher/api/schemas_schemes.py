@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..models import CATEGORIES, UNITS
+from ..models import CATEGORIES, ISEE_TYPES, UNITS
 from .fields import Cents, Text, Timestamp
 
 STATUSES = ("draft", "active", "closed")
@@ -58,6 +58,25 @@ class SchemeFieldsSchema(Schema):
     isee_max_cents = Cents(allow_none=True)
     max_active_per_beneficiary = _int(1, 1000, allow_none=True)
     max_redemption_cents = Cents(allow_none=True)
+    residence_required = fields.Boolean(
+        metadata={"description": "Solo per chi risiede in un Comune dell'ente (predefinito: sì)"}
+    )
+    isee_type = fields.String(
+        validate=validate.OneOf(ISEE_TYPES),
+        metadata={"description": "Il tipo di ISEE che la misura legge (predefinito: ordinario)"},
+    )
+    isee_required = fields.Boolean(
+        metadata={
+            "description": "Senza ISEE valido il buono è rifiutato; altrimenti si applica "
+            "l'ultima fascia (predefinito: no)"
+        }
+    )
+    presa_in_carico = fields.Boolean(
+        metadata={
+            "description": "SIUSS: il servizio segue una presa in carico del servizio sociale "
+            "(PresaCarico 1, altrimenti 2; predefinito: no)"
+        }
+    )
     copay_bands = fields.List(
         fields.Nested(CopayBandSchema),
         allow_none=True,
@@ -117,6 +136,10 @@ class SchemeSchema(Schema):
     isee_max_cents = fields.Integer(allow_none=True)
     max_active_per_beneficiary = fields.Integer(allow_none=True)
     max_redemption_cents = fields.Integer(allow_none=True)
+    residence_required = fields.Boolean(required=True)
+    isee_type = fields.String(required=True, metadata={"enum": list(ISEE_TYPES)})
+    isee_required = fields.Boolean(required=True)
+    presa_in_carico = fields.Boolean(required=True)
     copay_bands = fields.List(fields.Nested(CopayBandSchema), required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     created_at = Timestamp(required=True)

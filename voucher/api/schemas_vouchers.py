@@ -4,8 +4,15 @@ need at the door (no personal data beyond initials); the PIN appears only when i
 from flask import url_for
 from marshmallow import Schema, fields
 
+from ..services import clock, units
+from ..services.coverage import coverage_on
 from ..services.vouchers import effective_status
-from .fields import Id, Reason, SinceField, Text, Timestamp
+from .fields import ComputedQuantity, Id, Reason, SinceField, Text, Timestamp
+
+
+def coverage_today(voucher) -> int:
+    """The coverage in force today: an ISEE renewal may have changed it since issue."""
+    return coverage_on(voucher, clock.today())
 
 
 def pdf_url(voucher) -> str:
@@ -13,9 +20,35 @@ def pdf_url(voucher) -> str:
     return url_for("api_vouchers.voucher_pdf", code=voucher.code)
 
 
+def _units_field(compute, what: str) -> ComputedQuantity:
+    return ComputedQuantity(
+        compute,
+        metadata={
+            "description": f"Per le misure a unità: le unità (es. ore) che {what} paga alla "
+            "copertura di oggi, arrotondate per difetto; null per le misure in euro."
+        },
+    )
+
+
 class IssueVoucherSchema(Schema):
     scheme_id = Id(required=True)
     beneficiary_id = Id(required=True)
+    comune_istat = Text(
+        6,
+        load_default=None,
+        metadata={
+            "description": "Comune di competenza (uno dei Comuni dell'ente); per chi risiede "
+            "nei Comuni dell'ente, la residenza se omesso"
+        },
+    )
+
+
+class TransferVoucherSchema(Schema):
+    """Move a voucher to another of the ente's Comuni from a date."""
+
+    comune_istat = Text(6, required=True)
+    from_date = fields.Date(required=True)
+    reason = Text(500, trim=False, load_default=None)
 
 
 class VoucherReasonSchema(Schema):
@@ -35,13 +68,16 @@ class VoucherSchema(Schema):
     status = fields.Function(effective_status, required=True)
     value_cents = fields.Integer(required=True)
     balance_cents = fields.Integer(required=True)
-    coverage_percent = fields.Integer(required=True)
+    value_units = _units_field(units.value_units, "il valore iniziale")
+    balance_units = _units_field(units.voucher_units, "il saldo")
+    coverage_percent = fields.Function(coverage_today, required=True)
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
     qr_payload = fields.String(required=True)
     pdf_url = fields.Function(pdf_url, required=True)
     scheme_id = fields.Integer(required=True)
     beneficiary_id = fields.Integer(required=True)
+    comune_istat = fields.Function(lambda v: v.comune.istat_code, required=True)
     scheme_name = fields.Function(lambda v: v.scheme.name)
     unit = fields.Function(lambda v: v.scheme.unit)
     unit_price_cents = fields.Function(lambda v: v.scheme.unit_price_cents)
@@ -71,6 +107,8 @@ class ProviderVoucherSchema(Schema):
     status = fields.Function(effective_status, required=True)
     balance_cents = fields.Integer(required=True)
     value_cents = fields.Integer(required=True)
+    balance_units = _units_field(units.voucher_units, "il saldo")
+    value_units = _units_field(units.value_units, "il valore iniziale")
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
     scheme_name = fields.Function(lambda v: v.scheme.name, required=True)
@@ -80,7 +118,7 @@ class ProviderVoucherSchema(Schema):
     unit = fields.Function(lambda v: v.scheme.unit, required=True)
     unit_price_cents = fields.Function(lambda v: v.scheme.unit_price_cents)
     max_redemption_cents = fields.Function(lambda v: v.scheme.max_redemption_cents)
-    coverage_percent = fields.Integer(required=True)
+    coverage_percent = fields.Function(coverage_today, required=True)
     beneficiary_initials = fields.Function(lambda v: v.beneficiary.initials, required=True)
 
 

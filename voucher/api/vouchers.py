@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..documents.signing import keyring
 from ..errors import NotFound, ValidationFailed
-from ..services import beneficiaries, issuance, schemes, vouchers
+from ..services import beneficiaries, competence, issuance, schemes, vouchers
 from ..services.redemption import resolve_voucher_code
 from .fields import problem_responses
 from .schemas_vouchers import (
@@ -16,6 +16,7 @@ from .schemas_vouchers import (
     ProviderVoucherSchema,
     RevocationsQuerySchema,
     RevocationsSchema,
+    TransferVoucherSchema,
     VoucherNoteSchema,
     VoucherPinSchema,
     VoucherReasonSchema,
@@ -81,7 +82,9 @@ def issue_voucher(data):
         "beneficiary_id",
         "Beneficiario sconosciuto.",
     )
-    voucher, pin = issuance.issue_voucher(current_actor(), scheme, person)
+    voucher, pin = issuance.issue_voucher(
+        current_actor(), scheme, person, comune_istat=data["comune_istat"]
+    )
     return _WithPin(voucher, pin)
 
 
@@ -145,6 +148,29 @@ def revoke_voucher(data, code):
     """Revoke a voucher; its unspent balance returns to the scheme's budget."""
     voucher = vouchers.revoke_voucher(current_actor(), find_voucher(code), data["reason"])
     return voucher
+
+
+@blp.route("/vouchers/<code>/transfer", methods=["POST"])
+@requires("voucher.manage")
+@blp.arguments(TransferVoucherSchema)
+@blp.response(200, VoucherSchema)
+@blp.doc(
+    security=BEARER_SECURITY,
+    responses=problem_responses(
+        {
+            **_NOT_FOUND,
+            409: "`period_closed`: dalla data indicata ci sono prestazioni in un rendiconto "
+            "approvato o in un mese già trasmesso al SIUSS.",
+        }
+    ),
+)
+def transfer_voucher(data, code):
+    """Move the voucher to another of the ente's Comuni: redemptions with a service date
+    from `from_date` on count for it, those already recorded included."""
+    return competence.transfer(
+        current_actor(), find_voucher(code), data["comune_istat"], data["from_date"],
+        data["reason"],
+    )
 
 
 @blp.route("/vouchers/<code>/replace", methods=["POST"])

@@ -9,7 +9,7 @@ from decimal import Decimal
 from codicefiscale import codicefiscale
 
 from ..models import Provider, Voucher
-from ..services import Actor, beneficiaries, eligibility, issuance, redemption, vouchers
+from ..services import Actor, beneficiaries, eligibility, issuance, redemption, units, vouchers
 from ..services.money import cost_of, public_share
 from .data import BIRTHPLACES, COMUNI, FIRST_NAMES, FOREIGN, GROUPS, LAST_NAMES, PROVIDERS, SCHEMES
 
@@ -110,10 +110,9 @@ def record_activity(rng, issued, provider_actors, worker_actor, today) -> None:
         ).voucher.code: "Data della prestazione errata",
     }
     for number, item in enumerate(issued):
-        scheme = item.voucher.scheme
         quantities = SCHEMES[item.key][1]
         if item is exhausted:  # monthly deliveries of 20 meals, until nothing is left
-            plan = ["20"] * (item.voucher.value_cents // (20 * scheme.unit_price_cents))
+            plan = ["20"] * int(units.value_units(item.voucher) // 20)
         else:
             plan = [rng.choice(quantities) for _ in range(rng.choice((1, 2, 2, 2, 3, 3, 4)))]
         if item.voucher.code in reversed_ and len(plan) < 2:

@@ -81,6 +81,8 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "replace": frozenset({_V.ACTIVE, _V.SUSPENDED}),
         "reset_pin": frozenset({_V.ACTIVE, _V.SUSPENDED}),
         "expire": frozenset({_V.ACTIVE, _V.SUSPENDED}),
+        # Whatever its status, a voucher's entries must count for the right Comune.
+        "transfer": frozenset(_V),
     },
     "scheme": {
         "edit": frozenset({_S.DRAFT}),  # issued vouchers keep the terms they were issued on

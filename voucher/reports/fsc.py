@@ -1,25 +1,53 @@
 """The FSC social-services report (relazione consuntiva): one row per Comune × Table 4 area.
 
-Choices, as the monitoring form needs them:
-- Only schemes funded by FSC_OS in the Table 4 areas A (elderly), B (minors and fragile
-  parenting) and C (disability). The Comune is the beneficiary's Comune of residence.
-- beneficiaries, vouchers and committed come from the vouchers of the FSC_OS schemes OF THAT
-  YEAR (scheme.year): the year's commitment. A replacement voucher (for a lost one) is not a
-  new voucher, so `vouchers` counts each replacement chain once; committed follows the scheme
-  page (the unspent balance of a revoked or expired voucher is released).
-- redeemed (public shares), copay and hours are the ledger entries, net of reversals, whose
-  service_date falls in the year, whatever the year of their scheme: the year's spending.
-  hours is the sum of the quantities recorded on schemes whose unit is HOUR.
-- User groups (aree di utenza of ISTAT's survey of municipal social interventions, used by the
-  monitoring form) come from the beneficiary's categories, one group per person, first match
-  wins: elderly (either category) → anziani; disabled → disabili; minor or fragile parenting →
-  famiglia e minori; inclusion household → povertà; no category → multiutenza. Following the
-  survey's convention, an elderly person with a disability counts among the elderly.
+Only schemes funded by FSC_OS in the Table 4 areas A (elderly), B (minors and fragile
+parenting) and C (disability) count.
+
+Which Comune. Every figure belongs to the Comune of competence, the member Comune whose
+quota pays, and never to the beneficiary's residence:
+- a ledger entry counts for the Comune it carries: the voucher's Comune of competence on
+  the entry's service date. A transfer moves the entries dated from the day it takes
+  effect; the ones before it stay where they were. A reversal counts with its redemption.
+- a voucher, its holder and its unspent balance count for the voucher's Comune of
+  competence today.
+A person who moves keeps their vouchers' Comune: only a transfer moves a voucher.
+
+Which vouchers. beneficiaries, vouchers and committed come from the vouchers of the FSC_OS
+schemes OF THE YEAR (scheme.year), on both bases. A replacement voucher (for a lost one) is
+not a new voucher, so `vouchers` counts each replacement chain once.
+
+committed, per row, is what the scheme page calls committed, shared out by Comune: the
+public shares (net of reversals, whatever their date) of the year's vouchers' entries that
+count for the Comune, plus the unspent balance of the year's vouchers the Comune holds
+today, except the balance of a revoked or expired voucher, which is released to the
+budget. A voucher's value less its balance is the sum of its public shares, so over all
+Comuni this is the committed of the scheme page.
+
+Which services: the two bases. redeemed (public shares), copay, amount and hours are ledger
+entries net of reversals:
+- cash (per cassa, the default): the entries whose service_date falls in the year,
+  whatever the year of their scheme: the services delivered in the year;
+- competence (per competenza): every entry of the year's vouchers, whatever its service
+  date (a scheme may run into the next year): everything the year's schemes paid for.
+hours counts the quantities recorded on schemes whose unit is HOUR and the hours providers
+record beside the amount on schemes whose unit is EUR.
+
+prior_year_beneficiaries and prior_year_hours are the same row one year earlier, on the
+same basis. A row appears for each Comune × area with a voucher or an entry in the year or
+in the year before, so that a service that stopped shows too.
+
+User groups (aree di utenza of ISTAT's survey of municipal social interventions, used by
+the monitoring form) come from the beneficiary's categories, one group per person, first
+match wins: elderly (either category) → anziani; disabled → disabili; minor or fragile
+parenting → famiglia e minori; inclusion household → povertà; no category → multiutenza.
+Following the survey's convention, an elderly person with a disability counts among the
+elderly. Totals count each person once.
 """
 
 from collections import defaultdict
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, case, cast, func, literal_column, or_, select
 
 from ..extensions import db
@@ -30,6 +58,11 @@ from .common import report_meta
 
 FSC_FUND = "FSC_OS"
 FSC_AREAS = ("A", "B", "C")
+BASES = ("cash", "competence")
+BASIS_LABELS = {
+    "cash": _l("Per cassa: prestazioni rese nell'anno"),
+    "competence": _l("Per competenza: buoni delle misure dell'anno, tutte le prestazioni"),
+}
 USER_GROUPS = {
     "anziani": "Anziani",
     "disabili": "Disabili",
@@ -44,6 +77,7 @@ _GROUP_RULES = (
     ("poverta", ("inclusion_household",)),
 )
 ROW_SUMS = ("vouchers", "committed_cents", "redeemed_cents", "copay_cents", "amount_cents")
+_SPENDING = ("redeemed_cents", "copay_cents", "amount_cents")
 
 
 def user_group_expression():
@@ -59,122 +93,177 @@ def user_group_expression():
     )
 
 
-def _fsc_vouchers(year: int):
-    return and_(Scheme.fund_code == FSC_FUND, Scheme.year == year, Scheme.area.in_(FSC_AREAS))
+def _fsc_schemes():
+    return and_(Scheme.fund_code == FSC_FUND, Scheme.area.in_(FSC_AREAS))
 
 
-def fsc_queries(year: int) -> list:
-    """The report's aggregates: the year's vouchers per Comune × area × user group, the
-    year's spending per Comune × area, and distinct beneficiaries per user group."""
-    people = (
+def hours_expression():
+    """An entry's hours: its quantity on an hourly scheme, its recorded hours on a euro one."""
+    return case(
+        (Scheme.unit == "HOUR", LedgerEntry.quantity),
+        (Scheme.unit == "EUR", LedgerEntry.hours),
+    )
+
+
+def _voucher_people(year: int):
+    """The vouchers of the year's and the previous year's FSC schemes, one line each."""
+    return (
         select(
-            Comune.istat_code.label("comune_istat"),
-            Comune.name.label("comune_name"),
+            Scheme.year.label("year"),
+            Voucher.comune_id.label("comune_id"),
             Scheme.area.label("area"),
             user_group_expression().label("user_group"),
             Voucher.beneficiary_id.label("beneficiary_id"),
             case((Voucher.replaces_id.is_(None), 1), else_=0).label("counted"),
-            committed_expression().label("committed"),
+            # The part of committed not yet spent: what the Comune holding the voucher keeps.
+            (committed_expression() - (Voucher.value_cents - Voucher.balance_cents)).label("held"),
         )
         .select_from(Voucher)
         .join(Scheme, Scheme.id == Voucher.scheme_id)
         .join(Beneficiary, Beneficiary.id == Voucher.beneficiary_id)
-        .join(Comune, Comune.id == Beneficiary.comune_id)
-        .where(_fsc_vouchers(year))
+        .where(_fsc_schemes(), Scheme.year.in_((year - 1, year)))
         .subquery("fsc_vouchers")
     )
-    vouchers = select(
-        people.c.comune_istat,
-        people.c.comune_name,
-        people.c.area,
-        people.c.user_group,
-        func.count(people.c.beneficiary_id.distinct()).label("beneficiaries"),
-        func.sum(people.c.counted).label("vouchers"),
-        func.sum(people.c.committed).label("committed_cents"),
-    ).group_by(people.c.comune_istat, people.c.comune_name, people.c.area, people.c.user_group)
 
+
+def _spending_query(year: int, basis: str):
+    """The ledger, read once: per Comune of competence × area, the year's spending on the
+    basis, the previous year's hours on the same basis, and the public shares of the
+    year's vouchers (the spent part of committed)."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}")
     start, end = year_bounds(year)
-    spending = (
+    prior_start, _ = year_bounds(year - 1)
+    day = LedgerEntry.service_date
+    of_the_year = Scheme.year == year
+    if basis == "cash":
+        current = and_(day >= start, day < end)
+        prior = and_(day >= prior_start, day < start)
+        scope = or_(and_(day >= prior_start, day < end), of_the_year)
+    else:
+        current = of_the_year
+        prior = Scheme.year == year - 1
+        scope = Scheme.year.in_((year - 1, year))
+
+    def total(when, value):
+        return func.sum(case((when, value)))
+
+    return (
         select(
-            Comune.istat_code.label("comune_istat"),
-            Comune.name.label("comune_name"),
+            LedgerEntry.comune_id.label("comune_id"),
             Scheme.area.label("area"),
-            func.sum(LedgerEntry.public_cents).label("redeemed_cents"),
-            func.sum(LedgerEntry.copay_cents).label("copay_cents"),
-            func.sum(LedgerEntry.amount_cents).label("amount_cents"),
-            func.sum(case((Scheme.unit == "HOUR", LedgerEntry.quantity), else_=None)).label(
-                "hours"
-            ),
+            total(current, LedgerEntry.public_cents).label("redeemed_cents"),
+            total(current, LedgerEntry.copay_cents).label("copay_cents"),
+            total(current, LedgerEntry.amount_cents).label("amount_cents"),
+            total(current, hours_expression()).label("hours"),
+            total(prior, hours_expression()).label("prior_year_hours"),
+            total(of_the_year, LedgerEntry.public_cents).label("spent_cents"),
         )
         .select_from(LedgerEntry)
         .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
         .join(Scheme, Scheme.id == Voucher.scheme_id)
-        .join(Beneficiary, Beneficiary.id == Voucher.beneficiary_id)
-        .join(Comune, Comune.id == Beneficiary.comune_id)
-        .where(
-            Scheme.fund_code == FSC_FUND,
-            Scheme.area.in_(FSC_AREAS),
-            LedgerEntry.service_date >= start,
-            LedgerEntry.service_date < end,
-        )
-        .group_by(Comune.istat_code, Comune.name, Scheme.area)
+        .where(_fsc_schemes(), scope)
+        .group_by(LedgerEntry.comune_id, Scheme.area)
     )
 
+
+def fsc_queries(year: int, basis: str = "cash") -> list:
+    """The report's aggregates: the vouchers of the year and of the year before per Comune
+    × area × user group, the ledger per Comune × area, and distinct beneficiaries per
+    year × user group."""
+    people = _voucher_people(year)
+    vouchers = select(
+        people.c.year,
+        people.c.comune_id,
+        people.c.area,
+        people.c.user_group,
+        func.count(people.c.beneficiary_id.distinct()).label("beneficiaries"),
+        func.sum(people.c.counted).label("vouchers"),
+        func.sum(people.c.held).label("held_cents"),
+    ).group_by(people.c.year, people.c.comune_id, people.c.area, people.c.user_group)
     groups = select(
-        people.c.user_group, func.count(people.c.beneficiary_id.distinct()).label("beneficiaries")
-    ).group_by(people.c.user_group)
-    return [vouchers, spending, groups]
+        people.c.year,
+        people.c.user_group,
+        func.count(people.c.beneficiary_id.distinct()).label("beneficiaries"),
+    ).group_by(people.c.year, people.c.user_group)
+    return [vouchers, _spending_query(year, basis), groups]
 
 
 def _hours(value) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def fsc_report(year: int) -> dict:
-    """GET /reports/fsc: the year's FSC_OS vouchers and spending per Comune × area."""
-    voucher_query, spending_query, group_query = fsc_queries(year)
-    rows: dict[tuple[str, str], dict] = {}
+def _empty_row(comune: tuple[str, str], area: str) -> dict:
+    return {
+        "comune_istat": comune[0],
+        "comune_name": comune[1],
+        "area": area,
+        "beneficiaries": 0,
+        "vouchers": 0,
+        "committed_cents": 0,
+        "redeemed_cents": 0,
+        "copay_cents": 0,
+        "amount_cents": 0,
+        "hours": Decimal("0.00"),
+        "prior_year_beneficiaries": 0,
+        "prior_year_hours": Decimal("0.00"),
+        "user_groups": dict.fromkeys(USER_GROUPS, 0),
+    }
 
-    def row_for(istat: str, name: str, area: str) -> dict:
-        return rows.setdefault(
-            (istat, area),
-            {
-                "comune_istat": istat,
-                "comune_name": name,
-                "area": area,
-                "beneficiaries": 0,
-                "vouchers": 0,
-                "committed_cents": 0,
-                "redeemed_cents": 0,
-                "copay_cents": 0,
-                "amount_cents": 0,
-                "hours": Decimal("0.00"),
-                "user_groups": dict.fromkeys(USER_GROUPS, 0),
-            },
-        )
 
-    for r in db.session.execute(voucher_query):
-        row = row_for(r.comune_istat, r.comune_name, r.area)
-        row["beneficiaries"] += r.beneficiaries
-        row["vouchers"] += int(r.vouchers)
-        row["committed_cents"] += int(r.committed_cents)
-        row["user_groups"][r.user_group] += r.beneficiaries
-    for r in db.session.execute(spending_query):
-        row = row_for(r.comune_istat, r.comune_name, r.area)
-        row["redeemed_cents"] = int(r.redeemed_cents)
-        row["copay_cents"] = int(r.copay_cents)
-        row["amount_cents"] = int(r.amount_cents)
+def _comuni(ids) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(Comune.id, Comune.istat_code, Comune.name).where(Comune.id.in_(sorted(ids)))
+    )
+    return {i: (istat, name) for i, istat, name in found}
+
+
+def fsc_report(year: int, basis: str = "cash") -> dict:
+    """GET /reports/fsc: the year's FSC_OS vouchers and spending per Comune of competence ×
+    area, on the basis asked for (cash or competence), beside the year before."""
+    voucher_query, spending_query, group_query = fsc_queries(year, basis)
+    voucher_lines = db.session.execute(voucher_query).all()
+    spending_lines = db.session.execute(spending_query).all()
+    comuni = _comuni({r.comune_id for r in voucher_lines} | {r.comune_id for r in spending_lines})
+    rows: dict[tuple[int, str], dict] = {}
+
+    def row_for(comune_id: int, area: str) -> dict:
+        return rows.setdefault((comune_id, area), _empty_row(comuni[comune_id], area))
+
+    for r in voucher_lines:
+        row = row_for(r.comune_id, r.area)
+        if r.year == year:
+            row["beneficiaries"] += r.beneficiaries
+            row["vouchers"] += int(r.vouchers)
+            row["committed_cents"] += int(r.held_cents)
+            row["user_groups"][r.user_group] += r.beneficiaries
+        else:
+            row["prior_year_beneficiaries"] += r.beneficiaries
+    for r in spending_lines:
+        row = row_for(r.comune_id, r.area)
+        for key in _SPENDING:
+            row[key] = int(getattr(r, key) or 0)
+        row["committed_cents"] += int(r.spent_cents or 0)
         row["hours"] = _hours(r.hours)
+        row["prior_year_hours"] = _hours(r.prior_year_hours)
 
-    ordered = [rows[key] for key in sorted(rows)]
-    by_group = defaultdict(int, {g: n for g, n in db.session.execute(group_query).all()})
+    ordered = sorted(rows.values(), key=lambda r: (r["comune_istat"], r["area"]))
+    by_group = defaultdict(int)
+    for r in db.session.execute(group_query):
+        by_group[(r.year, r.user_group)] = r.beneficiaries
     totals = {key: sum(r[key] for r in ordered) for key in ROW_SUMS}
-    totals["hours"] = sum((r["hours"] for r in ordered), Decimal("0.00"))
-    # A person with vouchers in two areas is one beneficiary: totals count people once.
-    totals["user_groups"] = {g: by_group[g] for g in USER_GROUPS}
+    for key in ("hours", "prior_year_hours"):
+        totals[key] = sum((r[key] for r in ordered), Decimal("0.00"))
+    # A person with vouchers in two areas or two Comuni is one beneficiary: totals count
+    # people once.
+    totals["user_groups"] = {g: by_group[(year, g)] for g in USER_GROUPS}
     totals["beneficiaries"] = sum(totals["user_groups"].values())
+    totals["prior_year_beneficiaries"] = sum(by_group[(year - 1, g)] for g in USER_GROUPS)
     return {
         "year": year,
+        "basis": basis,
         "rows": ordered,
         "totals": totals,
         "user_group_labels": dict(USER_GROUPS),

@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 
 from ..models.status import LedgerKind, StatementStatus
-from .fsc import USER_GROUPS
+from .fsc import BASIS_LABELS, USER_GROUPS
 
 
 @dataclass(frozen=True)
@@ -115,38 +115,76 @@ def fondo_poverta_table(data: dict) -> Table:
     )
 
 
+# The FSC report's bases, as its files name them (see voucher.reports.fsc).
+FSC_BASIS_WORDS = {"cash": "Per cassa", "competence": "Per competenza"}
+FSC_BASIS_FILES = {"cash": "per_cassa", "competence": "per_competenza"}
+FSC_BASIS_NOTES = {
+    "cash": "Erogato, compartecipazione e ore: prestazioni con data nell'anno, di buoni "
+    "di qualunque annualità, al netto degli storni.",
+    "competence": "Erogato, compartecipazione e ore: tutte le prestazioni dei buoni delle "
+    "misure FSC_OS dell'anno, qualunque ne sia la data, al netto degli storni.",
+}
+
+
 def fsc_table(data: dict) -> Table:
-    """The FSC service-objectives report (Tabella 4) per Comune and area."""
+    """The FSC service-objectives report (Tabella 4) per Comune of competence and area, on
+    one basis, with the year before and the increment."""
+    year, basis = data["year"], data.get("basis", "cash")
+    with force_locale("it"):
+        labels = {key: str(label) for key, label in BASIS_LABELS.items()}
     columns = [
+        Column("basis", "Base"),
         Column("comune_istat", "Codice ISTAT"),
         Column("comune_name", "Comune"),
         Column("area", "Area"),
         Column("beneficiaries", "Beneficiari", "int"),
+        Column("prior_year_beneficiaries", f"Beneficiari {year - 1}", "int"),
+        Column("beneficiaries_increment", "Incremento beneficiari", "int"),
         Column("vouchers", "Buoni", "int"),
         Column("committed_cents", "Impegnato", "cents"),
         Column("redeemed_cents", "Erogato (quota pubblica)", "cents"),
         Column("copay_cents", "Compartecipazione", "cents"),
         Column("hours", "Ore", "decimal"),
+        Column("prior_year_hours", f"Ore {year - 1}", "decimal"),
+        Column("hours_increment", "Incremento ore", "decimal"),
     ] + [Column(f"group_{key}", f"Utenti: {label}", "int") for key, label in USER_GROUPS.items()]
 
     def flat(record: dict) -> dict:
-        """The record with its user groups as columns of their own."""
+        """The record with its user groups as columns of their own, and the increments."""
         groups = {f"group_{k}": v for k, v in record["user_groups"].items()}
-        return {**record, **groups}
+        return {
+            **record,
+            **groups,
+            "basis": FSC_BASIS_WORDS[basis],
+            "beneficiaries_increment": record["beneficiaries"] - record["prior_year_beneficiaries"],
+            "hours_increment": record["hours"] - record["prior_year_hours"],
+        }
 
+    other = "competence" if basis == "cash" else "cash"
     return _table(
         data,
         name="fsc",
-        title="FSC - obiettivi di servizio sociali (Tabella 4, aree A, B, C)",
-        period=f"Anno {data['year']}",
-        filename=f"fsc_{data['year']}",
+        # The basis first: a spreadsheet's sheet name keeps only the title's first 31 characters.
+        title=f"FSC {FSC_BASIS_WORDS[basis].lower()} - obiettivi di servizio sociali "
+        "(Tabella 4, aree A, B, C)",
+        period=f"Anno {year} - {labels[basis]}",
+        filename=f"fsc_{year}_{FSC_BASIS_FILES[basis]}",
         columns=columns,
         rows=[_values(columns, flat(r)) for r in data["rows"]],
         totals=_totals(columns, flat(data["totals"])),
         notes=[
-            "Buoni e impegnato: buoni delle misure FSC_OS dell'anno. Erogato, compartecipazione "
-            "e ore: prestazioni con data nell'anno, al netto degli storni. Il totale dei "
-            "beneficiari conta ogni persona una sola volta."
+            f"Base di questo file - {labels[basis]}. {FSC_BASIS_NOTES[basis]}",
+            f"L'altra base - {labels[other]} - è in un file a parte.",
+            "Comune: il Comune di competenza (quello la cui quota paga), non quello di "
+            "residenza. Ogni prestazione conta per il Comune che aveva in carico il buono alla "
+            "data della prestazione; buoni, beneficiari e saldo non speso per il Comune che "
+            "ha in carico il buono oggi.",
+            "Buoni, beneficiari e impegnato: buoni delle misure FSC_OS dell'anno, uguali "
+            "nelle due basi. Impegnato: quote pubbliche spese più il saldo ancora spendibile "
+            "(il saldo dei buoni revocati o scaduti torna al budget).",
+            f"Beneficiari {year - 1} e ore {year - 1}: la stessa riga dell'anno precedente, "
+            "sulla stessa base; l'incremento è la differenza. Il totale dei beneficiari conta "
+            "ogni persona una sola volta.",
         ],
     )
 

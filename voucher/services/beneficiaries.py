@@ -8,12 +8,19 @@ from ..errors import DuplicateBeneficiary, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CATEGORIES, Beneficiary, Household
 from . import Actor, audit
+from .citizenship import ITALY, country
+from .citizenship import normalise as normalise_citizenship
 from .ente import residence_comune
 from .identifiers import parse_fiscal_code
+from .isee import rebanding_from_shortcut
 
 # Residence may be any Italian Comune: whether it must be one of the ente's is a scheme's
 # rule (residence_required), checked at issue.
 UNKNOWN_COMUNE = "Il codice ISTAT non corrisponde ad alcun Comune italiano in vigore."
+UNKNOWN_CITIZENSHIP = (
+    "Cittadinanza sconosciuta: indicare il codice ISO 3166-1 di due lettere dello Stato "
+    "(ad esempio IT, AL, MA)."
+)
 
 EDITABLE = (
     "first_name",
@@ -25,6 +32,7 @@ EDITABLE = (
     "phone",
     "email",
     "address",
+    "citizenship",
 )
 
 
@@ -33,6 +41,8 @@ def _check(data: dict) -> None:
     bad = set(data.get("categories") or []) - set(CATEGORIES)
     if bad:
         errors["categories"] = [f"Categorie sconosciute: {', '.join(sorted(bad))}."]
+    if "citizenship" in data and country(data["citizenship"]) is None:
+        errors["citizenship"] = [UNKNOWN_CITIZENSHIP]
     if data.get("isee_cents") is not None and data["isee_cents"] < 0:
         errors["isee_cents"] = ["L'ISEE non può essere negativo."]
     for field in ("first_name", "last_name"):
@@ -61,8 +71,10 @@ def register_beneficiary(
     phone: str | None = None,
     email: str | None = None,
     address: str | None = None,
+    citizenship: str = ITALY,
 ) -> Beneficiary:
-    """Register a person; birth date and sex come from the codice fiscale."""
+    """Register a person; birth date and sex come from the codice fiscale; citizenship is
+    an ISO 3166-1 alpha-2 code (Italian unless told otherwise)."""
     cf = parse_fiscal_code(fiscal_code)
     comune = residence_comune(comune_istat or "")
     data = dict(
@@ -71,6 +83,7 @@ def register_beneficiary(
         categories=categories or [],
         isee_cents=isee_cents,
         household_id=household_id,
+        citizenship=citizenship,
     )
     _check(data)
     if comune is None:
@@ -91,6 +104,7 @@ def register_beneficiary(
         phone=phone,
         email=email,
         address=address,
+        citizenship=normalise_citizenship(citizenship),
     )
     db.session.add(person)
     db.session.flush()
@@ -102,6 +116,8 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
     """Edit a beneficiary; the audit names the fields changed, never their values."""
     changes = {k: v for k, v in changes.items() if k in EDITABLE or k == "comune_istat"}
     _check(changes)
+    if "citizenship" in changes:
+        changes["citizenship"] = normalise_citizenship(changes["citizenship"])
     if "comune_istat" in changes:
         comune = residence_comune(changes.pop("comune_istat") or "")
         if comune is None:
@@ -117,6 +133,8 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
     db.session.flush()
     if changed:
         audit.record(actor, "beneficiary.updated", "beneficiary", person.id, fields=changed)
+    if person.isee_cents is not None and {"isee_cents", "isee_valid_until"} & set(changed):
+        rebanding_from_shortcut(actor, person)  # the shortcut made an ordinario record
     return person
 
 

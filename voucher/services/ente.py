@@ -1,17 +1,24 @@
 """The ente and the Comuni it serves, checked against the official ISTAT list of Comuni."""
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from sqlalchemy import select
 
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, Comune, Ente, Voucher
 from . import Actor, audit
 from .identifiers import is_belfiore_code, is_istat_code, normalise_ente_fiscal_code
+
+# The code INPS assigns to the ente for SIUSS. It opens every flow's identifier
+# (CODE.PS.AAAAMMGG.NNNNNNN), so it holds no space and no character a file name refuses.
+SIUSS_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
+# update_ente's siuss_code when the caller does not give one: the code stays as it is.
+KEEP = object()
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,41 @@ def official_comune(istat_code: str) -> OfficialComune | None:
 def official_comune_by_belfiore(belfiore_code: str) -> OfficialComune | None:
     """The Comune with this Belfiore (cadastral) code in the official list, or None."""
     return _official_comuni()[1].get((belfiore_code or "").strip().upper())
+
+
+def find_official_comune(text: str) -> OfficialComune:
+    """The Comune a person names: by ISTAT code, or by name with or without the province
+    ("Prato (PO)", "prato"). A name two provinces share needs the province."""
+    text = (text or "").strip()
+    if is_istat_code(text):
+        found = official_comune(text)
+        if found is None:
+            raise ValidationFailed(
+                errors={"comune_altro": [f"Nessun Comune ha il codice ISTAT {text}."]}
+            )
+        return found
+    name, _, province = text.partition("(")
+    name, province = name.strip().casefold(), province.strip(" )").upper()
+    matches = [
+        c
+        for c in _official_comuni()[0].values()
+        if c.name.casefold() == name and (not province or c.province == province)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValidationFailed(
+            errors={"comune_altro": [f"Nessun Comune italiano si chiama «{text}»."]}
+        )
+    provinces = ", ".join(sorted(c.province for c in matches))
+    raise ValidationFailed(
+        errors={
+            "comune_altro": [
+                f"Più Comuni si chiamano così ({provinces}): aggiungere la provincia, "
+                f"es. «{matches[0].name} ({matches[0].province})»."
+            ]
+        }
+    )
 
 
 def get_ente() -> Ente | None:
@@ -78,9 +120,16 @@ def _comune_errors(i: int, item: dict) -> dict[str, list[str]]:
     return errors
 
 
-def _validate(fiscal_code: str, belfiore_code: str | None, comuni: list[dict]) -> str:
+def _validate(
+    fiscal_code: str, belfiore_code: str | None, comuni: list[dict], siuss_code=None
+) -> str:
     """Check every field at once, so the caller sees all the problems together."""
     errors: dict[str, list[str]] = {}
+    if isinstance(siuss_code, str) and siuss_code and not SIUSS_CODE.match(siuss_code):
+        errors["siuss_code"] = [
+            "Il codice ente SIUSS ha da 1 a 16 caratteri: lettere, cifre, punto, trattino "
+            "o trattino basso, senza spazi."
+        ]
     try:
         fiscal_code = normalise_ente_fiscal_code(fiscal_code)
     except ValidationFailed as error:
@@ -117,12 +166,17 @@ def update_ente(
     belfiore_code: str | None,
     comuni: list[dict],
     address: str | None = None,
+    siuss_code=KEEP,
 ) -> Ente:
     """Set the ente's identity and the Comuni it serves (matched by ISTAT code).
 
     Each Comune must be in the official ISTAT list with its own Belfiore code; a Comune
-    without a name takes the official one."""
-    fiscal_code = _validate(fiscal_code, belfiore_code, comuni)
+    without a name takes the official one. `belfiore_code` is the Comune of the ente's
+    seat (sede legale: for an Ambito, its capofila), which SIUSS asks for. `siuss_code`
+    is the code INPS assigned for SIUSS; left out, it stays as it is (None clears it)."""
+    if isinstance(siuss_code, str):
+        siuss_code = siuss_code.strip() or None
+    fiscal_code = _validate(fiscal_code, belfiore_code, comuni, siuss_code)
     wanted_codes = [c["istat_code"].strip() for c in comuni]
     ente = get_ente()
     served = {c.istat_code: c for c in ente.comuni} if ente else {}
@@ -143,6 +197,8 @@ def update_ente(
     ente.name, ente.fiscal_code = name.strip(), fiscal_code
     ente.belfiore_code = belfiore_code.strip().upper() if belfiore_code else None
     ente.address = address
+    if siuss_code is not KEEP:
+        ente.siuss_code = siuss_code
     db.session.add(ente)
     wanted = []
     # A Comune already on record (where a beneficiary lives outside the ente) joins the ente.
@@ -165,6 +221,24 @@ def update_ente(
     db.session.expire(ente, ["comuni"])
     audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes))
     return ente
+
+
+def patch_ente(actor: Actor, **changes) -> Ente:
+    """Change some of the ente's data (PATCH): what is not given stays as it is."""
+    ente = get_ente()
+    if ente is None:
+        raise NotFound("L'ente non è ancora stato configurato.")
+    current = {
+        "name": ente.name,
+        "fiscal_code": ente.fiscal_code,
+        "belfiore_code": ente.belfiore_code,
+        "address": ente.address,
+        "comuni": [
+            {"istat_code": c.istat_code, "belfiore_code": c.belfiore_code, "name": c.name}
+            for c in ente.comuni
+        ],
+    }
+    return update_ente(actor, **{**current, **changes})
 
 
 def _comuni_in_use(comuni: list[Comune]) -> list[str]:

@@ -73,6 +73,7 @@ def list_ledger(
     query = query.options(
         selectinload(LedgerEntry.voucher).selectinload(Voucher.scheme),
         selectinload(LedgerEntry.service),
+        selectinload(LedgerEntry.comune),
     ).order_by(LedgerEntry.id.desc() if newest_first else LedgerEntry.id)
     if offset:
         query = query.offset(offset)

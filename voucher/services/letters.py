@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from decimal import ROUND_FLOOR, Decimal
 
 from flask import current_app
 
@@ -10,8 +9,9 @@ from ..documents.letter import VoucherLetter
 from ..models import Ente, Provider, Voucher
 from . import clock
 from .ente import get_ente
-from .money import format_euro
+from .money import format_euro, units_bought
 from .providers import providers_for_services
+from .units import units_coverage
 
 # Italian names of the scheme units: (one, many).
 UNIT_NAMES = {
@@ -27,13 +27,15 @@ def balance_url() -> str:
     return current_app.config.get("PUBLIC_URL", "").rstrip("/") + "/saldo"
 
 
-def value_text(value_cents: int, unit: str, unit_price_cents: int | None) -> str:
-    """The value in euro and, for unit schemes, in units: "25 ore (500,00 €)"."""
+def value_text(
+    value_cents: int, unit: str, unit_price_cents: int | None, coverage_percent: int | None = 100
+) -> str:
+    """The value in euro and, for unit schemes, in the units it buys at the coverage:
+    "25 ore (500,00 €)" in full, "28,57 ore (390,00 €)" at 70 % of 19,50 € an hour."""
     euro = format_euro(value_cents)
-    if unit not in UNIT_NAMES or not unit_price_cents:
+    units = units_bought(value_cents, unit_price_cents, coverage_percent or 0)
+    if units is None or unit not in UNIT_NAMES:
         return euro
-    # Never promise more than the balance buys: fractions of a unit are cut, not rounded.
-    units = (Decimal(value_cents) / unit_price_cents).quantize(Decimal("0.01"), ROUND_FLOOR)
     number = f"{units:f}".rstrip("0").rstrip(".").replace(".", ",")
     one, many = UNIT_NAMES[unit]
     return f"{number} {one if units == 1 else many} ({euro})"
@@ -78,8 +80,10 @@ def _letter(
     ente: Ente | None,
     providers: list[tuple[str, str]],
     url: str,
+    day: date,
 ) -> VoucherLetter:
     scheme, person = voucher.scheme, voucher.beneficiary
+    coverage = units_coverage(voucher, day)
     address = "\n".join([person.address, person.comune.name]) if person.address else ""
     return VoucherLetter(
         ente_name=ente.name if ente is not None else "",
@@ -89,8 +93,8 @@ def _letter(
         scheme_name=scheme.name,
         fund_name=scheme.fund.name_it,
         services=[s.name_it for s in scheme.services],
-        value_text=value_text(voucher.value_cents, scheme.unit, scheme.unit_price_cents),
-        coverage_text=coverage_text(voucher.coverage_percent),
+        value_text=value_text(voucher.value_cents, scheme.unit, scheme.unit_price_cents, coverage),
+        coverage_text=coverage_text(coverage),
         valid_from=voucher.valid_from,
         valid_until=voucher.valid_until,
         providers=providers,
@@ -110,10 +114,12 @@ def letter_for(
     day: date | None = None,
 ) -> VoucherLetter:
     """The letter of one voucher. Without `pin` it tells the reader to use the PIN received at
-    issue; without `providers`, the scheme's providers accredited on `day` (today) are read."""
+    issue; without `providers`, the scheme's providers accredited on `day` (today) are read.
+    Value and coverage are those in force on `day`."""
+    day = day or clock.today()
     if providers is None:
-        providers = providers_for_services(voucher.scheme.service_codes, day or clock.today())
-    return _letter(voucher, pin, get_ente(), provider_lines(providers), balance_url())
+        providers = providers_for_services(voucher.scheme.service_codes, day)
+    return _letter(voucher, pin, get_ente(), provider_lines(providers), balance_url(), day)
 
 
 def letters_for(
@@ -132,5 +138,5 @@ def letters_for(
             lines = by_scheme[voucher.scheme_id] = provider_lines(
                 providers_for_services(codes, day)
             )
-        letters.append(_letter(voucher, pin, ente, lines, url))
+        letters.append(_letter(voucher, pin, ente, lines, url, day))
     return letters

@@ -85,6 +85,14 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
         err("service_codes", f"Servizi sconosciuti: {', '.join(sorted(unknown))}.")
     if len({s.area for s in services}) > 1:
         err("service_codes", "Tutti i servizi di una misura devono appartenere alla stessa area.")
+    # Traineeships (P1) and social emergency response (P6) are the ente's own services.
+    not_voucherable = sorted(s.code for s in services if not s.voucherable)
+    if not_voucherable:
+        err(
+            "service_codes",
+            f"Servizi che non si acquistano con un buono: {', '.join(not_voucherable)}. "
+            "Sono servizi resi direttamente dall'ente.",
+        )
 
     unit = data.get("unit")
     if unit not in UNITS:

@@ -4,12 +4,12 @@ POST /api/v1/balance, so both answer the same."""
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from ..errors import InvalidSignature, VoucherNotFound
 from ..extensions import db
 from ..models import LedgerEntry, Service, Voucher
-from . import clock, ledger, providers, redemption, vouchers
+from . import clock, ledger, providers, redemption, units, vouchers
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,6 @@ def voucher_by_id(voucher_id: int) -> Voucher | None:
     return db.session.get(Voucher, voucher_id)
 
 
-def balance_units(voucher: Voucher) -> Decimal | None:
-    """How many units (hours, meals…) the balance still pays for at the voucher's coverage,
-    rounded down: never promise more than it covers. None for schemes in euro."""
-    scheme = voucher.scheme
-    if scheme.unit == "EUR" or not scheme.unit_price_cents or not voucher.coverage_percent:
-        return None
-    per_unit = Decimal(scheme.unit_price_cents) * voucher.coverage_percent / 100
-    return (Decimal(voucher.balance_cents) / per_unit).quantize(
-        Decimal("0.01"), rounding=ROUND_DOWN
-    )
-
-
 def accredited_providers(voucher: Voucher, day: date | None = None) -> list[ProviderContact]:
     """The active providers accredited on `day` (today) for the voucher's services, each
     with the services it may deliver and its contacts."""
@@ -99,7 +87,7 @@ def voucher_summary(voucher: Voucher, day: date | None = None) -> VoucherSummary
     return VoucherSummary(
         voucher=voucher,
         status=vouchers.effective_status(voucher, day),
-        balance_units=balance_units(voucher),
+        balance_units=units.voucher_units(voucher, day=day),
         redemptions=ledger.ledger_for_voucher(voucher),
         providers=accredited_providers(voucher, day),
     )

@@ -26,13 +26,16 @@ FLOW_TYPE = "PS_PSA_SINA"
 _GENERATION_LOCK_ID = 7_302_2026
 
 
-def _next_ids(belfiore: str, count: int) -> tuple[list[str], list[int]]:
-    """Flow identifiers EEEE.PS.AAAAMMGG.NNNNNNN (a daily progressive) and strictly
-    increasing millisecond timestamps, so that INPS's `since` never skips a flow."""
+def _next_ids(ente_code: str, count: int) -> tuple[list[str], list[int]]:
+    """Flow identifiers CODICE.PS.AAAAMMGG.NNNNNNN (the ente's SIUSS code, a daily
+    progressive) and strictly increasing millisecond timestamps, so that INPS's `since`
+    never skips a flow."""
     today = clock.now().astimezone(clock.ROME)
-    prefix = f"{belfiore}.PS.{today:%Y%m%d}."
+    prefix = f"{ente_code}.PS.{today:%Y%m%d}."
     last_id = db.session.execute(
-        select(func.max(SiussFlow.id_flusso)).where(SiussFlow.id_flusso.like(prefix + "%"))
+        select(func.max(SiussFlow.id_flusso)).where(
+            SiussFlow.id_flusso.startswith(prefix, autoescape=True)
+        )
     ).scalar_one()
     first_seq = int(last_id.rsplit(".", 1)[1]) + 1 if last_id else 1
     last_ts = db.session.execute(select(func.max(SiussFlow.ts_ms))).scalar_one() or 0

@@ -1,11 +1,20 @@
 """Codes that the SIUSS PS schema (PS_PSA_SINA201812.xsd) asks for, derived from what we hold."""
 
+import re
+from datetime import date
 from decimal import Decimal
 
+from ..errors import Conflict
+from . import citizenship
 from .money import round_half_up
 
-ITALY = "380"  # CodiceNazione / CodiceCittadinanza, as in INPS's WaaS examples
+# CodiceNazione / CodiceCittadinanza: ISO 3166-1 numeric, as the XSD's "Italia (380)" shows.
+ITALY = "380"
 OTHER_PRESTAZIONE = "Z9.99"  # «Altro» in INPS's list, for a service with no SIUSS code
+PRESA_IN_CARICO, NO_PRESA = "1", "2"  # PresaCaricoType: SI, NO
+
+# A DSU protocol as INPS gives it: INPS-ISEE-AAAA-NNNNNNNNN-NN, AAAA the year of the DSU.
+_DSU_PROTOCOL = re.compile(r"^INPS-ISEE-(\d{4})-")
 
 # ISTAT region code (2 digits) for each province code (the first 3 digits of a Comune's
 # ISTAT code), including the Sardinian provinces abolished in 2016 (104-107).
@@ -47,6 +56,32 @@ def birthplace_code(fiscal_code: str) -> str:
     omocodia undone."""
     code = fiscal_code.upper()
     return code[11] + code[12:15].translate(_OMOCODIA)
+
+
+def citizenship_code(iso_alpha2: str) -> str:
+    """CodiceCittadinanza: the SIUSS code of an ISO 3166-1 alpha-2 citizenship."""
+    code = citizenship.siuss_code(iso_alpha2)
+    if code is None:
+        raise Conflict(
+            f"La cittadinanza {iso_alpha2} non ha un codice SIUSS: correggere i dati del "
+            "beneficiario."
+        )
+    return code
+
+
+def dsu_attributes(protocol: str | None, dsu_date: date | None) -> dict:
+    """NumeroProtocolloDSU (the whole protocol, at most 30 characters), AnnoProtocolloDSU
+    (its year) and DataDSU; nothing without a protocol."""
+    protocol = (protocol or "").strip()
+    if not protocol:
+        return {}
+    year = _DSU_PROTOCOL.match(protocol)
+    attrs = {"NumeroProtocolloDSU": protocol[:30]}
+    if year or dsu_date:
+        attrs["AnnoProtocolloDSU"] = year.group(1) if year else f"{dsu_date.year:04d}"
+    if dsu_date:
+        attrs["DataDSU"] = dsu_date.isoformat()
+    return attrs
 
 
 def genere(sex: str) -> str:

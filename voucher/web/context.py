@@ -31,6 +31,7 @@ _STATIC = {
     "area_labels": labels.AREA_LABELS,
     "role_labels": labels.ROLE_LABELS,
     "sex_labels": labels.SEX_LABELS,
+    "isee_type_labels": labels.ISEE_TYPE_LABELS,
     # A status read from the database turns into its enum, which knows label and badge:
     # {% set status = VoucherStatus(voucher.status) %}{{ status.label }}
     "VoucherStatus": VoucherStatus,

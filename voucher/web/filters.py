@@ -9,6 +9,7 @@ from flask_babel import format_decimal, get_locale
 
 from ..services.letters import UNIT_NAMES, value_text
 from ..services.money import format_euro
+from ..services.units import units_coverage
 from .labels import UNIT_WORDS
 
 ROME = ZoneInfo("Europe/Rome")
@@ -55,10 +56,19 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(ROME)
 
 
-def units_text(cents: int, scheme) -> str:
-    """A value of a scheme in euro and, for unit schemes, in units: "12,5 ore (250,00 €)",
-    as the voucher letter writes it."""
-    return value_text(cents, scheme.unit, scheme.unit_price_cents)
+def units_text(cents: int, scheme, coverage_percent: int | None = 100) -> str:
+    """A value of a scheme in euro and, for unit schemes, in the units it buys at the
+    coverage: "28,57 ore (390,00 €)", as the voucher letter writes it. For a scheme page with
+    no voucher yet (the face value at issue), the coverage the person would get."""
+    return value_text(cents, scheme.unit, scheme.unit_price_cents, coverage_percent)
+
+
+def voucher_units_text(voucher, cents: int | None = None) -> str:
+    """An amount of a voucher's money (its balance by default) in euro and in the units it
+    buys at the voucher's coverage today. The balance after a service dated in an earlier
+    month is read at today's coverage too: it is what that money buys from now on."""
+    amount = voucher.balance_cents if cents is None else cents
+    return units_text(amount, voucher.scheme, units_coverage(voucher))
 
 
 def quantity_text(quantity: Decimal | None, unit: str) -> str:
@@ -106,6 +116,7 @@ FILTERS = {
 GLOBALS = {
     "option_groups": option_groups,
     "units_text": units_text,
+    "voucher_units_text": voucher_units_text,
     "quantity_text": quantity_text,
     "units_words": units_words,
 }

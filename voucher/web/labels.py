@@ -48,6 +48,14 @@ AREA_LABELS = {
 
 SEX_LABELS = {"F": _l("Femmina"), "M": _l("Maschio")}
 
+# The types of ISEE certificate (DPCM 159/2013).
+ISEE_TYPE_LABELS = {
+    "ordinario": _l("ISEE ordinario"),
+    "sociosanitario": _l("ISEE sociosanitario"),
+    "minorenni": _l("ISEE per prestazioni ai minorenni"),
+    "corrente": _l("ISEE corrente"),
+}
+
 # What a voucher's status means for the family, on the self-service page.
 VOUCHER_STATUS_MEANINGS = {
     "active": _l("Il buono si può usare presso i fornitori."),
@@ -82,6 +90,7 @@ AUDIT_LABELS = {
     "voucher.redeemed": _l("Prestazione registrata"),
     "voucher.redemption_reversed": _l("Storno di una prestazione"),
     "voucher.expired": _l("Scadenza"),
+    "voucher.coverage_changed": _l("Nuova copertura da un ISEE"),
 }
 
 # Authors of audit events that are not a user or an API key, as the log's filter offers them.

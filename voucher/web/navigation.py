@@ -59,6 +59,13 @@ NAV: tuple[NavItem, ...] = (
         "social.beneficiar",
     ),
     NavItem(
+        "beneficiary.manage",
+        "social.isee_expiring",
+        _l("ISEE in scadenza"),
+        _l("Le persone il cui ISEE scade questo mese o il prossimo"),
+        "social.isee_expiring",
+    ),
+    NavItem(
         "voucher.issue",
         "social.vouchers",
         _l("Buoni"),

@@ -11,6 +11,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
@@ -21,6 +22,12 @@ from ..tables import Table
 PAGE = landscape(A4)
 MARGIN = 12 * mm
 _MIN_TEXT_WIDTH = 18 * mm
+_WIDE_TABLE = 14  # columns beyond which cells get narrower side padding
+
+
+def _side_padding(table: Table) -> float:
+    """Points of padding each side of a cell: less on a table with many columns."""
+    return 3 if len(table.columns) > _WIDE_TABLE else 6
 
 
 def format_value(value, kind: str) -> str:
@@ -64,12 +71,14 @@ def _column_widths(table: Table, font_size: float) -> list[float]:
     """Each column as wide as its longest value or header word, then stretched (or, for text
     columns, squeezed) to fill the page."""
     char = font_size * 0.52  # average Helvetica glyph width
+    padding = 2 * _side_padding(table)
 
     def natural(index: int, column) -> float:
         values = [format_value(row[index], column.kind) for row in table.rows[:500]]
-        longest = max((len(v) for v in values), default=0)
-        word = max(len(w) for w in column.header.split())
-        return max(longest, word, 4) * char + 8
+        longest = max((stringWidth(v, "Helvetica", font_size) for v in values), default=0)
+        # A header wraps between words only: its longest word, in bold, must fit.
+        word = max(stringWidth(w, "Helvetica-Bold", font_size) for w in column.header.split())
+        return max(longest, word, 4 * char) + padding
 
     widths = [natural(i, c) for i, c in enumerate(table.columns)]
     available = PAGE[0] - 2 * MARGIN
@@ -153,6 +162,8 @@ def render_pdf(table: Table) -> bytes:
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f6f6")]),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), _side_padding(table)),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _side_padding(table)),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
     style += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in numeric]

@@ -65,6 +65,7 @@ def _save(form: EnteForm) -> bool:
             fiscal_code=form.fiscal_code.data.strip(),
             belfiore_code=(form.belfiore_code.data or "").strip() or None,
             address=(form.address.data or "").strip() or None,
+            siuss_code=(form.siuss_code.data or "").strip() or None,
             comuni=_comuni_payload(form),
         )
         return True

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     FieldList,
@@ -52,11 +53,23 @@ class EnteForm(FlaskForm):
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     belfiore_code = StringField(
-        _l("Codice Belfiore (se l'ente è un Comune)"),
+        _l("Codice Belfiore del Comune sede legale"),
         validators=[Optional(), Length(max=4)],
-        description=_l("Codice catastale di 4 caratteri, ad esempio D612."),
+        description=_l(
+            "Codice catastale di 4 caratteri, ad esempio D612: per un Comune il proprio, per "
+            "un Ambito quello del Comune capofila. Il flusso SIUSS lo richiede."
+        ),
     )
     address = StringField(_l("Indirizzo"), validators=[Optional(), Length(max=300)])
+    siuss_code = StringField(
+        _l("Codice ente SIUSS"),
+        validators=[Optional(), Length(max=16)],
+        description=_l(
+            "Il codice che l'INPS ha assegnato all'ente per il SIUSS: senza, i flussi SIUSS "
+            "non si generano."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     comuni = FieldList(FormField(ComuneRowForm))
     new_istat = StringField(
         _l("Codice ISTAT del Comune da aggiungere"),
@@ -118,6 +131,13 @@ class SchemeForm(FlaskForm):
         _l("Buoni attivi per persona (massimo)"), validators=[Optional(), NumberRange(min=1)]
     )
     max_redemption = EuroField(_l("Importo massimo per prestazione (€)"), validators=[Optional()])
+    presa_in_carico = BooleanField(
+        _l("Presa in carico del servizio sociale"),
+        description=_l(
+            "Il buono segue una presa in carico da parte del servizio sociale (progetto "
+            "personalizzato): il flusso SIUSS lo dichiara."
+        ),
+    )
     copay_bands = FieldList(FormField(BandForm))
 
     def to_data(self) -> dict:
@@ -141,6 +161,7 @@ class SchemeForm(FlaskForm):
             "isee_max_cents": self.isee_max.data,
             "max_active_per_beneficiary": self.max_active_per_beneficiary.data,
             "max_redemption_cents": self.max_redemption.data,
+            "presa_in_carico": bool(self.presa_in_carico.data),
             "copay_bands": [
                 {
                     "isee_max_cents": band.isee_max.data,

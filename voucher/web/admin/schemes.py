@@ -32,7 +32,11 @@ def _prepare(form: SchemeForm) -> None:
     form.fund_code.choices = [SelectChoice("", _("Scegli un fondo"))] + [
         SelectChoice(f.code, f"{f.code} — {localized_name(f)}") for f in catalogue.list_funds()
     ]
-    services = sorted(catalogue.list_services(), key=lambda s: (AREAS.index(s.area), s.code))
+    # Services the ente renders itself (P1, P6) are not bought with vouchers: not offered.
+    services = sorted(
+        (s for s in catalogue.list_services() if s.voucherable),
+        key=lambda s: (AREAS.index(s.area), s.code),
+    )
     form.service_codes.choices = [
         SelectChoice(
             s.code,
@@ -48,6 +52,7 @@ def _form_data(scheme) -> dict:
     data = {name: getattr(scheme, name) for name in (
         "name", "description", "fund_code", "year", "cup", "unit", "valid_from", "valid_until",
         "eligible_categories", "min_age", "max_age", "max_active_per_beneficiary",
+        "presa_in_carico",
     )}  # fmt: skip
     data.update(
         unit_price=scheme.unit_price_cents,

@@ -114,6 +114,12 @@ class RecordForm(FlaskForm):
         validators=[InputRequired(message=_l("Indicare il costo della prestazione."))],
         description=_l("Ad esempio 12,50."),
     )
+    # Euro schemes only: the hours of assistance, which the FSC report counts.
+    hours = QuantityField(
+        _l("Ore di assistenza (facoltativo)"),
+        validators=[Optional()],
+        description=_l("Se il servizio si misura in ore: ad esempio 2,5."),
+    )
 
 
 class HistoryForm(FlaskForm):

@@ -25,7 +25,12 @@ from .common import current_provider, voucher_card
 from .forms import RecordForm, ScanForm
 
 # The services' error keys, as the record form names its fields.
-FIELD_MAP = {"amount_cents": "amount", "quantity": "quantity", "service_date": "service_date"}
+FIELD_MAP = {
+    "amount_cents": "amount",
+    "quantity": "quantity",
+    "hours": "hours",
+    "service_date": "service_date",
+}
 
 
 def find_voucher(reference: str) -> Voucher:
@@ -43,6 +48,7 @@ def _prepare(form: RecordForm, voucher: Voucher, card) -> RecordForm:
         del form.quantity
     else:
         del form.amount
+        del form.hours
         form.quantity.label.text = _(
             "Quantità (%(unit)s)", unit=str(UNIT_LABELS[voucher.scheme.unit]).lower()
         )
@@ -110,6 +116,7 @@ def _request(form: RecordForm, voucher: Voucher) -> RedemptionRequest:
         service_date=form.service_date.data,
         amount_cents=form.amount.data if "amount" in form else None,
         quantity=form.quantity.data if "quantity" in form else None,
+        hours=form.hours.data if "hours" in form else None,
     )
 
 
@@ -127,7 +134,9 @@ def _valid_form() -> tuple[RecordForm, Voucher | None, object]:
 @bp.route("/anteprima", methods=["POST"])
 @permission_required("redemption.create")
 def preview():
-    """Cost, public share and co-payment, checked like the real thing, before confirming."""
+    """Cost, public share and co-payment, checked like the real thing, before confirming.
+    The balance after it reads in the units it buys at today's coverage, even for a service
+    dated before an ISEE renewal: that is what the money left pays for from now on."""
     form, voucher, card = _valid_form()
     if voucher is None:
         return _start_again()
@@ -148,6 +157,7 @@ def preview():
         scheme=voucher.scheme,
         service=next(s for s in voucher.scheme.services if s.code == form.service_code.data),
         quantity=quantity_text(quote.quantity, voucher.scheme.unit),
+        hours=quantity_text(form.hours.data, "HOUR") if "hours" in form else None,
     )
 
 
@@ -188,7 +198,8 @@ def confirm():
 @bp.route("/prestazioni/<int:entry_id>/ricevuta")
 @permission_required("redemption.create")
 def receipt(entry_id: int):
-    """A printable receipt of one of the provider's own ledger entries."""
+    """A printable receipt of one of the provider's own ledger entries; the balance after
+    it in the units it buys at today's coverage, as on the preview."""
     entry = load_or_404(LedgerEntry, entry_id)
     reach_or_404(entry.provider_id)
     scheme = entry.voucher.scheme

@@ -3,19 +3,26 @@ and the FSC social-services report, each shown on a page and downloadable as a f
 
 from datetime import timedelta
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 
 from ...periods import Month
 from ...reports.dashboard import AREAS, budget_burn, dashboard
-from ...reports.fsc import fsc_report
+from ...reports.fsc import BASES, BASIS_LABELS, fsc_report
 from ...reports.funds import fondo_poverta_report, funds_report
 from ...services import clock
 from ..filters import euro
 from ..labels import AREA_LABELS
 from ..security import permission_required
 from .blueprint import bp
-from .common import month_label, parameter_error, query_form, send_report, share
+from .common import (
+    bad_parameter,
+    month_label,
+    parameter_error,
+    query_form,
+    send_report,
+    share,
+)
 from .forms import YearForm
 
 # The yearly reports: name (as in voucher.reports.render) -> (function, template).
@@ -163,8 +170,21 @@ def fondo_poverta():
 @bp.route("/fsc")
 @permission_required("report.read")
 def fsc():
-    """The FSC social-services report of a year, per Comune × area, with the user groups."""
-    return _year_report_page("fsc")
+    """The FSC social-services report of a year, per Comune of competence × area, on both
+    bases (cash and competence) side by side, each beside the year before."""
+    form, valid = _year_form()
+    if not valid:
+        return render_template("reports/fsc.html", form=form, data=None, report="fsc"), 400
+    year = form.value
+    bases = {basis: fsc_report(year, basis) for basis in BASES}
+    return render_template(
+        "reports/fsc.html",
+        form=form,
+        data=bases["cash"],
+        bases=bases,
+        basis_labels=BASIS_LABELS,
+        report="fsc",
+    )
 
 
 @bp.route("/fondi/<any(csv, xlsx, pdf):fmt>", defaults={"report": "funds"})
@@ -172,10 +192,18 @@ def fsc():
 @bp.route("/fsc/<any(csv, xlsx, pdf):fmt>", defaults={"report": "fsc"})
 @permission_required("report.read")
 def year_download(report: str, fmt: str):
-    """A yearly report as CSV, XLSX or PDF: the same figures as the page and the API."""
+    """A yearly report as CSV, XLSX or PDF: the same figures as the page and the API (the
+    FSC report on one basis, `basis=cash` by default or `competence`)."""
     form, valid = _year_form()
     if not valid:
         return parameter_error(form)
     year = form.value
+    if report == "fsc":
+        basis = request.args.get("basis") or "cash"
+        if basis not in BASES:
+            return bad_parameter(
+                _("Base non valida: per cassa (cash) o per competenza (competence).")
+            )
+        return send_report(report, fmt, fsc_report(year, basis), year=year, basis=basis)
     function = YEAR_REPORTS[report][0]
     return send_report(report, fmt, function(year), year=year)

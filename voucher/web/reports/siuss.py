@@ -8,6 +8,7 @@ from ...models import SiussFlow
 from ...reports.render import render
 from ...reports.siuss import siuss_report
 from ...services import siuss
+from ...services.siuss_activity import missing_setup
 from ..labels import OPERATION_LABELS
 from ..lookups import MAX_ID, load_or_404
 from ..refusals import showing_refusals
@@ -29,9 +30,13 @@ FLOWS_PER_PAGE = 100
 
 def _index_page(form=None, status=200):
     actor = current_actor()
-    if form is None and actor.can("siuss.manage"):
+    missing = missing_setup()
+    if form is None and actor.can("siuss.manage") and not missing:
         form = SiussGenerateForm(formdata=None, data={"month": str(last_month())})
-    return render_template("reports/siuss.html", periods=siuss.list_periods(), form=form), status
+    page = render_template(
+        "reports/siuss.html", periods=siuss.list_periods(), form=form, missing=missing
+    )
+    return page, status
 
 
 @bp.route("/siuss")
@@ -70,7 +75,9 @@ def siuss_flows():
     """A month's flows, with the latest outcome of each."""
     form, valid = query_form(MonthForm, month=str(last_month()))
     if not valid:
-        return render_template("reports/siuss_flows.html", form=form, flows=None), 400
+        return render_template(
+            "reports/siuss_flows.html", form=form, flows=None, missing=missing_setup()
+        ), 400
     month = form.value
     flows = siuss.period_flows(month)
     pages = max(1, -(-len(flows) // FLOWS_PER_PAGE))
@@ -84,6 +91,7 @@ def siuss_flows():
         page=page,
         pages=pages,
         latest_outcome=siuss.latest_outcome,
+        missing=missing_setup(),
         ts_text=siuss.ts_text,
         operation_labels=OPERATION_LABELS,
     )

@@ -2,6 +2,7 @@
 editing, and each person's page with their vouchers."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -10,14 +11,17 @@ from ...errors import DuplicateBeneficiary, ValidationFailed
 from ...extensions import db
 from ...models import Household, Voucher
 from ...services import beneficiaries as service
-from ...services.ente import get_ente
+from ...services.citizenship import countries, country
+from ...services.ente import find_official_comune, get_ente, official_comune
 from ...services.identifiers import parse_fiscal_code
+from ...services.isee import list_isee_records
 from ...services.schemes import list_schemes
+from ..filters import localized_name
 from ..lookups import load_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
-from .forms import BeneficiaryForm, SearchForm
+from .forms import BeneficiaryForm, IseeForm, SearchForm
 
 # Service keys that the form names differently.
 FIELD_MAP = {"isee_cents": "isee"}
@@ -26,8 +30,13 @@ FIELD_MAP = {"isee_cents": "isee"}
 def _fill_choices(form: BeneficiaryForm) -> None:
     ente = get_ente()
     comuni = sorted(ente.comuni, key=lambda c: c.name) if ente else []
-    form.comune_istat.choices = [SelectChoice("", _("Scegli il Comune"))] + [
-        SelectChoice(c.istat_code, c.name) for c in comuni
+    form.comune_istat.choices = (
+        [SelectChoice("", _("Scegli il Comune"))]
+        + [SelectChoice(c.istat_code, c.name) for c in comuni]
+        + [SelectChoice(OTHER_COMUNE, _("Altro Comune italiano (indicarlo sotto)"))]
+    )
+    form.citizenship.choices = [
+        SelectChoice(c.iso_alpha2, localized_name(c)) for c in countries(str(get_locale() or "it"))
     ]
     households = db.session.execute(select(Household).order_by(Household.label)).scalars()
     form.household_id.choices = [SelectChoice("", _("Nessuno"))] + [
@@ -50,11 +59,34 @@ def _household_id(form: BeneficiaryForm) -> int | None:
     return form.household_id.data
 
 
+OTHER_COMUNE = "altro"
+
+
+def _residence(form: BeneficiaryForm) -> str:
+    """The ISTAT code of the residence: one of the ente's Comuni, or any Italian Comune
+    named in the "other" field."""
+    if form.comune_istat.data != OTHER_COMUNE:
+        return form.comune_istat.data
+    if not (form.comune_altro.data or "").strip():
+        raise ValidationFailed(errors={"comune_altro": [_("Indicare il Comune di residenza.")]})
+    return find_official_comune(form.comune_altro.data).istat_code
+
+
+def _residence_fields(person) -> dict:
+    """The form's residence fields for a person: the select, or "other" with the name."""
+    if person.comune.ente_id is not None:
+        return {"comune_istat": person.comune.istat_code}
+    official = official_comune(person.comune.istat_code)
+    province = f" ({official.province})" if official else ""
+    return {"comune_istat": OTHER_COMUNE, "comune_altro": f"{person.comune.name}{province}"}
+
+
 def _details(form: BeneficiaryForm) -> dict:
     return dict(
         first_name=form.first_name.data.strip(),
         last_name=form.last_name.data.strip(),
-        comune_istat=form.comune_istat.data,
+        comune_istat=_residence(form),
+        citizenship=form.citizenship.data,
         categories=list(form.categories.data or []),
         isee_cents=form.isee.data,
         isee_valid_until=form.isee_valid_until.data,
@@ -121,6 +153,9 @@ def beneficiary(beneficiary_id: int):
         person=person,
         vouchers=list(vouchers),
         schemes=list_schemes("active"),
+        citizenship=country(person.citizenship),
+        isee_records=list_isee_records(person),
+        isee_form=IseeForm(),
     )
 
 
@@ -131,7 +166,7 @@ def beneficiary_edit(beneficiary_id: int):
     if request.method == "POST":
         form = BeneficiaryForm()
     else:
-        form = BeneficiaryForm(obj=person, comune_istat=person.comune.istat_code)
+        form = BeneficiaryForm(obj=person, **_residence_fields(person))
         form.isee.data = person.isee_cents
     del form.fiscal_code
     _fill_choices(form)

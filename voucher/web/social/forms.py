@@ -5,10 +5,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..forms import EuroField, MultiCheckboxField
-from ..labels import CATEGORY_LABELS
+from ..labels import CATEGORY_LABELS, ISEE_TYPE_LABELS
 
 
 def _optional_int(value):
@@ -34,6 +34,20 @@ class BeneficiaryForm(FlaskForm):
     first_name = StringField(_l("Nome"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Cognome"), validators=[DataRequired(), Length(max=100)])
     comune_istat = SelectField(_l("Comune di residenza"), validators=[DataRequired()])
+    comune_altro = StringField(
+        _l("Altro Comune di residenza"),
+        validators=[Optional(), Length(max=120)],
+        description=_l(
+            "Solo se la residenza non è tra i Comuni dell'ente: il nome del Comune con la "
+            "sigla della provincia, es. «Prato (PO)», oppure il codice ISTAT."
+        ),
+    )
+    citizenship = SelectField(
+        _l("Cittadinanza"),
+        validators=[DataRequired()],
+        default="IT",
+        description=_l("Lo Stato di cui la persona è cittadina: il flusso SIUSS la riporta."),
+    )
     categories = MultiCheckboxField(
         _l("Categorie"),
         choices=[SelectChoice(code, label) for code, label in CATEGORY_LABELS.items()],
@@ -65,9 +79,55 @@ class BeneficiaryForm(FlaskForm):
     )
 
 
+class IseeForm(FlaskForm):
+    """A new ISEE record, as the attestazione INPS shows it."""
+
+    isee_type = SelectField(
+        _l("Tipo di ISEE"),
+        choices=[SelectChoice(code, label) for code, label in ISEE_TYPE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    value = EuroField(
+        _l("Valore ISEE (euro)"),
+        validators=[InputRequired(message=_l("Indicare il valore dell'ISEE."))],
+    )
+    dsu_protocol = StringField(
+        _l("Protocollo della DSU"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Come sull'attestazione: INPS-ISEE-AAAA-NNNNNNNNN-NN."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    dsu_date = DateField(_l("Data di presentazione della DSU"), validators=[DataRequired()])
+    valid_until = DateField(_l("ISEE valido fino al"), validators=[DataRequired()])
+
+
 class IssueForm(FlaskForm):
     scheme_id = HiddenField(validators=[DataRequired()])
     token = HiddenField(validators=[DataRequired()])
+    # One of the ente's Comuni: the residence by default; chosen for a person living elsewhere.
+    comune_istat = SelectField(
+        _l("Comune di competenza (chi paga il buono)"),
+        validate_choice=False,
+        description=_l(
+            "Il Comune la cui quota paga il buono nel rendiconto FSC e nel SIUSS. Resta fisso "
+            "anche se il beneficiario cambia residenza."
+        ),
+    )
+
+
+class TransferForm(FlaskForm):
+    """Move a voucher to another of the ente's Comuni from a date."""
+
+    comune_istat = SelectField(
+        _l("Nuovo Comune di competenza"),
+        validators=[DataRequired(message=_l("Scegliere il Comune."))],
+        validate_choice=False,
+    )
+    from_date = DateField(
+        _l("Dal giorno (prestazioni da questa data)"),
+        validators=[InputRequired(message=_l("Indicare la data."))],
+    )
+    reason = TextAreaField(_l("Motivo"), validators=[Optional(), Length(max=500)])
 
 
 class ReasonForm(FlaskForm):

@@ -12,8 +12,9 @@ from ...errors import DomainError
 from ...extensions import db
 from ...models import AuditEvent, LedgerEntry, Voucher
 from ...models.status import voucher_allows
-from ...services import beneficiaries, codes, letters, redemption, schemes
+from ...services import beneficiaries, clock, codes, letters, redemption, schemes
 from ...services import vouchers as service
+from ...services.coverage import coverage_period_on
 from ...services.issuance import issuance_checks, issue_voucher, pin_pepper
 from ...services.ledger import ledger_for_voucher
 from ...services.money import format_euro, public_share
@@ -23,6 +24,7 @@ from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
 from .common import one_time_token, pdf_response, render_pin_page, use_token
+from .competence import competence_choices
 from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm, VoucherLookupForm
 
 _STALE = _l("Questa richiesta è già stata inviata: ricarica la pagina del buono e riprova.")
@@ -56,6 +58,7 @@ def issue(beneficiary_id: int):
         checks = issuance_checks(scheme, person)
         coverage = schemes.coverage_for(scheme, person.isee_cents)
         form = IssueForm(scheme_id=scheme.id, token=one_time_token())
+        competence_choices(form.comune_istat, person)
     return render_template(
         "social/issue.html",
         person=person,
@@ -80,7 +83,9 @@ def issue_confirm(beneficiary_id: int):
     scheme_id = int(form.scheme_id.data) if form.scheme_id.data.isdigit() else 0
     scheme = load_or_404(schemes.get_scheme, scheme_id)
     try:
-        voucher, pin = issue_voucher(current_actor(), scheme, person)
+        voucher, pin = issue_voucher(
+            current_actor(), scheme, person, comune_istat=form.comune_istat.data or None
+        )
     except DomainError as error:
         show_refusal(DomainError(_("Buono non emesso: %(reason)s", reason=error.detail)))
         return redirect(url_for("social.issue", beneficiary_id=person.id, misura=scheme.id))
@@ -135,6 +140,7 @@ def voucher(voucher_id: int):
         trail=_audit_trail(voucher),
         replacement=_replacement_of(voucher),
         audit_labels=AUDIT_LABELS,
+        coverage_now=coverage_period_on(voucher, clock.today()),
     )
 
 
