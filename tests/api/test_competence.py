@@ -194,3 +194,23 @@ def test_hours_on_a_unit_scheme_are_refused(world):
     )
     problem = assert_problem(response, 422, "validation_error")
     assert "hours" in problem["errors"]
+
+
+def test_statement_lines_and_subtotals_name_the_comune(world):
+    code = _issue(world, world.person).get_json()["code"]
+    month = Month.of(_months_ago(1))
+    _redeem(world, code, month.start)
+    _redeem(world, code, month.start + timedelta(days=10), amount_cents=2500)
+    assert _transfer(world, code, "048015", month.start + timedelta(days=5)).status_code == 200
+    response = world.client.get(
+        f"/api/v1/reports/providers/{world.provider.id}/statement?month={month}",
+        headers=world.headers("admin"),
+    )
+    body = response.get_json()
+    assert [line["comune_istat"] for line in body["lines"]] == ["048017", "048015"]
+    assert {line["fund_code"] for line in body["lines"]} == {"FSC_OS"}
+    assert [(s["comune_istat"], s["public_cents"]) for s in body["subtotals"]] == [
+        ("048015", 2500),
+        ("048017", 1000),
+    ]
+    assert sum(s["public_cents"] for s in body["subtotals"]) == body["total_public_cents"]

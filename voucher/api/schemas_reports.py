@@ -192,6 +192,14 @@ class FscReportSchema(_ReportSchema):
     user_group_labels = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+class StatementSubtotalSchema(Schema):
+    fund_code = fields.String(required=True)
+    cup = fields.String(allow_none=True)
+    comune_istat = fields.String(required=True)
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+
+
 class StatementLineSchema(Schema):
     entry_id = fields.Integer(required=True)
     date = fields.Date(required=True)
@@ -204,6 +212,11 @@ class StatementLineSchema(Schema):
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)
     reverses_id = fields.Integer(allow_none=True)
+    fund_code = fields.String(required=True)
+    cup = fields.String(allow_none=True)
+    comune_istat = fields.String(
+        required=True, metadata={"description": "Comune di competenza alla data del servizio"}
+    )
     carried_over = fields.Boolean(
         metadata={"description": "Voce di un mese già approvato, riportata in questo"}
     )
@@ -216,6 +229,11 @@ class StatementSchema(_ReportSchema):
     month = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "open, approved o paid"})
     lines = fields.List(fields.Nested(StatementLineSchema), required=True)
+    subtotals = fields.List(
+        fields.Nested(StatementSubtotalSchema),
+        required=True,
+        metadata={"description": "Per fondo, CUP e Comune di competenza; sommano ai totali"},
+    )
     line_count = fields.Integer()
     total_amount_cents = fields.Integer()
     total_public_cents = fields.Integer(required=True)

@@ -19,6 +19,7 @@ def statement_report(provider: Provider, month: Month) -> dict:
         "month_label": month.label(),
         "status": statement.status if statement else "open",
         "lines": lines,
+        "subtotals": statements.subtotals(lines),
         "line_count": len(lines),
         "total_amount_cents": sum(line["amount_cents"] for line in lines),
         "total_public_cents": sum(line["public_cents"] for line in lines),

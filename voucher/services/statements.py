@@ -15,7 +15,16 @@ from sqlalchemy import exists, func, insert, literal, select
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..models import LedgerEntry, Provider, Service, Statement, StatementLine, Voucher
+from ..models import (
+    Comune,
+    LedgerEntry,
+    Provider,
+    Scheme,
+    Service,
+    Statement,
+    StatementLine,
+    Voucher,
+)
 from ..models.status import allows
 from ..periods import Month
 from . import Actor, audit, clock
@@ -70,11 +79,39 @@ def _line_query():
             LedgerEntry.copay_cents,
             LedgerEntry.reverses_id,
             LedgerEntry.created_at,
+            Scheme.fund_code,
+            Scheme.cup,
+            Comune.istat_code.label("comune_istat"),
+            Comune.name.label("comune_name"),
         )
         .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
+        .join(Scheme, Scheme.id == Voucher.scheme_id)
+        .join(Comune, Comune.id == LedgerEntry.comune_id)
         .join(Service, Service.code == LedgerEntry.service_code)
         .order_by(LedgerEntry.service_date, LedgerEntry.id)
     )
+
+
+def subtotals(lines: list[dict]) -> list[dict]:
+    """The lines' net amounts per fund, CUP and Comune of competence: one invoice or one
+    recharge each. They add up to the statement's totals."""
+    sums: dict[tuple, dict] = {}
+    for line in lines:
+        key = (line["fund_code"], line["cup"], line["comune_istat"])
+        row = sums.setdefault(
+            key,
+            {
+                "fund_code": key[0],
+                "cup": key[1],
+                "comune_istat": key[2],
+                "comune_name": line["comune_name"],
+                "public_cents": 0,
+                "copay_cents": 0,
+            },
+        )
+        row["public_cents"] += line["public_cents"]
+        row["copay_cents"] += line["copay_cents"]
+    return [sums[key] for key in sorted(sums, key=lambda k: (k[0], k[1] or "", k[2]))]
 
 
 def statement_lines(provider_id: int, month: Month, statement: Statement | None) -> list[dict]:
