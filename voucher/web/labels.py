@@ -90,6 +90,7 @@ AUDIT_LABELS = {
     "voucher.redeemed": _l("Prestazione registrata"),
     "voucher.redemption_reversed": _l("Storno di una prestazione"),
     "voucher.expired": _l("Scadenza"),
+    "voucher.transferred": _l("Trasferimento a un altro Comune"),
     "voucher.coverage_changed": _l("Nuova copertura da un ISEE"),
 }
 
