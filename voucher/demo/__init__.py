@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Ente, User
 from ..services import SYSTEM, clock, providers, users
+from .accounts import renew_one_isee, transfer_one
 from .activity import issue_vouchers, record_activity, register_beneficiaries, showcase
 from .data import COMUNI, OPERATOR_PROVIDER, SEED, SUSPENDED_PROVIDER
 from .organisation import (
@@ -82,6 +83,8 @@ def load_demo(password: str | None = None) -> list[dict]:
     people = register_beneficiaries(worker_actor, rng, today)
     issued = issue_vouchers(worker_actor, rng, people, scheme_by_key, provider_by_key, start)
     record_activity(rng, issued, provider_actors, worker_actor, today)
+    transfer_one(worker_actor, issued, today)
+    renew_one_isee(worker_actor, issued, today)
     providers.suspend_provider(
         admin_actor,
         provider_by_key[SUSPENDED_PROVIDER],
