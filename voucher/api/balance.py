@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..extensions import limiter
-from ..services import selfservice
+from ..services import selfservice, units
 from .fields import Quantity, Text, problem_responses
 from .schemas_vouchers import ServiceRefSchema
 
@@ -92,7 +92,7 @@ def check_balance(data):
         "scheme_name": summary.scheme.name,
         "unit": summary.scheme.unit,
         "unit_price_cents": summary.scheme.unit_price_cents,
-        "coverage_percent": voucher.coverage_percent,
+        "coverage_percent": units.units_coverage(voucher),
         "balance_units": summary.balance_units,
         "redemptions": summary.redemptions,
         "providers": summary.providers,

@@ -114,6 +114,8 @@ FILTERS = {
 }
 
 GLOBALS = {
+    # A voucher's coverage on a day (today by default): an ISEE renewal may have changed it.
+    "coverage_on": units_coverage,
     "option_groups": option_groups,
     "units_text": units_text,
     "voucher_units_text": voucher_units_text,
