@@ -1,7 +1,6 @@
 """The Comune of competence on the pages: residence anywhere in Italy, the Comune chosen at
 issue, a transfer from a date and the periods it may not reach, hours on euro vouchers."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,7 @@ from tests.web.social_world import form_token, make_social_world
 from voucher.extensions import db
 from voucher.models import Beneficiary, LedgerEntry, Voucher
 from voucher.periods import Month
-from voucher.services import SYSTEM, clock, issuance, redemption, statements
+from voucher.services import SYSTEM, clock, redemption, statements
 
 
 @pytest.fixture

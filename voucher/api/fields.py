@@ -121,10 +121,12 @@ class Quantity(fields.Decimal):
 
 class ComputedQuantity(Quantity):
     """A read-only Quantity worked out from the object written out, not read from one of its
-    attributes: `compute(obj)` gives a Decimal, or None (null)."""
+    attributes: `compute(obj)` gives a Decimal, or None (null). Never read, so the bounds of
+    a quantity sent in do not apply (a large voucher may buy more than 10000 meals)."""
 
     def __init__(self, compute, **kwargs):
         super().__init__(dump_only=True, allow_none=True, **kwargs)
+        self.validators = []
         self.compute = compute
 
     def get_value(self, obj, attr, accessor=None, default=None):

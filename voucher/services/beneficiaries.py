@@ -12,7 +12,7 @@ from .citizenship import ITALY, country
 from .citizenship import normalise as normalise_citizenship
 from .ente import residence_comune
 from .identifiers import parse_fiscal_code
-from .isee import rebanding_from_shortcut
+from .isee import reband_from_shortcut
 
 # Residence may be any Italian Comune: whether it must be one of the ente's is a scheme's
 # rule (residence_required), checked at issue.
@@ -134,7 +134,7 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
     if changed:
         audit.record(actor, "beneficiary.updated", "beneficiary", person.id, fields=changed)
     if person.isee_cents is not None and {"isee_cents", "isee_valid_until"} & set(changed):
-        rebanding_from_shortcut(actor, person)  # the shortcut made an ordinario record
+        reband_from_shortcut(actor, person)  # the shortcut made an ordinario record
     return person
 
 

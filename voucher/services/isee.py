@@ -8,7 +8,7 @@ its last band, where the family pays most, as most regolamenti do. A scheme with
 ceiling (`isee_max_cents`) always needs an ISEE: the ceiling cannot be checked without one.
 
 Records are entered here (add_isee_record) and never changed: a renewal adds one. A new
-record re-bands the person's open vouchers (rebanding), from the first day of the month
+record re-bands the person's open vouchers (reband_vouchers), from the first day of the month
 after its DSU date, as the regolamenti of the compartecipazione usually phrase it.
 """
 
@@ -142,7 +142,7 @@ def add_isee_record(
     audit.record(
         actor, "beneficiary.isee_recorded", "beneficiary", person.id, record_id=record.id, type=type
     )
-    rebanding(actor, person, record, Month.of(dsu_date).end)
+    reband_vouchers(actor, person, record, Month.of(dsu_date).end)
     return record
 
 
@@ -200,7 +200,7 @@ def _open_vouchers_reading(person: Beneficiary, isee_type: str) -> list[Voucher]
     return [v for v in vouchers if v.scheme.copay_bands]
 
 
-def rebanding(
+def reband_vouchers(
     actor: Actor, person: Beneficiary, record: IseeRecord, from_date: date
 ) -> list[VoucherCoverage]:
     """Apply a new record to the person's open vouchers of schemes with bands that read its
@@ -240,7 +240,7 @@ def rebanding(
     return added
 
 
-def rebanding_from_shortcut(actor: Actor, person: Beneficiary) -> list[VoucherCoverage]:
+def reband_from_shortcut(actor: Actor, person: Beneficiary) -> list[VoucherCoverage]:
     """After the `isee_cents` shortcut made an ordinario record (it has no DSU date): the
     re-banding from the first day of next month."""
     record = db.session.execute(
@@ -251,7 +251,7 @@ def rebanding_from_shortcut(actor: Actor, person: Beneficiary) -> list[VoucherCo
     ).scalar_one_or_none()
     if record is None:
         return []
-    return rebanding(actor, person, record, Month.of(clock.today()).end)
+    return reband_vouchers(actor, person, record, Month.of(clock.today()).end)
 
 
 # Renewals due

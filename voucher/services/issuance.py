@@ -24,11 +24,11 @@ from ..models import (
 )
 from ..models.status import OPEN_VOUCHER_STATUSES, SchemeStatus, VoucherStatus
 from . import Actor, audit, clock, codes
+from .competence import competence_for_issue
 from .eligibility import RuleResult, check_eligibility
 from .ente import get_ente
-from .money import format_euro
-from .competence import competence_for_issue
 from .isee import coverage_terms
+from .money import format_euro
 from .schemes import committed_cents
 
 # The checks, each with its checklist line and the error that refuses the issue
