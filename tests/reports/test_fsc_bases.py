@@ -41,7 +41,7 @@ from tests.reports.world import Ledger, headers_for, issue, make_provider, make_
 from voucher.extensions import db
 from voucher.models import LedgerEntry
 from voucher.reports.fsc import fsc_report
-from voucher.services import SYSTEM, beneficiaries, competence, schemes
+from voucher.services import SYSTEM, beneficiaries, competence, schemes, vouchers
 
 FIRENZE, FIESOLE = f.FIRENZE["istat_code"], f.FIESOLE["istat_code"]
 FIELDS = (
@@ -62,24 +62,24 @@ def row(*values) -> dict:
 
 
 EXPECTED = {
-    # 2025 cash: the 2025 vouchers (V1 and V2, both Firenze's today); entries dated 2025.
+    # 2025 cash: the 2025 vouchers (V1 and V2, both Firenze's on 31 December 2025);
+    # entries dated 2025.
     (2025, "cash"): {
-        # beneficiaries Anna and Bruno; committed = balances 37600 + 38400 + the public
-        # shares of V1 and V2 that count for Firenze, any date: 16000 + 8000 − 8000 + 6400
-        # + 8000 + 4000 = 34400 → 110400. Redeemed e1 + e2 + e2r + e5 = 16000 + 8000 − 8000
-        # + 8000 = 24000; copay 4000 + 2000 − 2000 + 2000 = 6000; cost 20000 + 10000 − 10000
-        # + 10000 = 30000; hours 10 + 5 − 5 + 5 = 15.
-        (FIRENZE, "A"): row(2, 2, 110400, 24000, 6000, 30000, "15.00", 0, "0.00"),
-        # No voucher held; e4 alone: committed 9600 (spent here before the transfer).
-        (FIESOLE, "A"): row(0, 0, 9600, 9600, 2400, 12000, "6.00", 0, "0.00"),
+        # beneficiaries Anna and Bruno; committed = the two vouchers' values, neither
+        # revoked nor expired: 60000 + 60000 = 120000. Redeemed e1 + e2 + e2r + e5 = 16000
+        # + 8000 − 8000 + 8000 = 24000; copay 4000 + 2000 − 2000 + 2000 = 6000; cost 20000
+        # + 10000 − 10000 + 10000 = 30000; hours 10 + 5 − 5 + 5 = 15.
+        (FIRENZE, "A"): row(2, 2, 120000, 24000, 6000, 30000, "15.00", 0, "0.00"),
+        # No voucher held at year end; e4 alone, delivered here before the transfer.
+        (FIESOLE, "A"): row(0, 0, 0, 9600, 2400, 12000, "6.00", 0, "0.00"),
     },
     # 2025 competence: the same vouchers; every entry of V1 and V2 whatever its date.
     (2025, "competence"): {
         # Redeemed e1 + e2 + e2r + e3 + e5 + e6 = 16000 + 0 + 6400 + 8000 + 4000 = 34400;
         # copay 4000 + 0 + 1600 + 2000 + 1000 = 8600; cost 20000 + 0 + 8000 + 10000 + 5000
         # = 43000; hours 10 + 0 + 4 + 5 + 2.5 = 21.5.
-        (FIRENZE, "A"): row(2, 2, 110400, 34400, 8600, 43000, "21.50", 0, "0.00"),
-        (FIESOLE, "A"): row(0, 0, 9600, 9600, 2400, 12000, "6.00", 0, "0.00"),
+        (FIRENZE, "A"): row(2, 2, 120000, 34400, 8600, 43000, "21.50", 0, "0.00"),
+        (FIESOLE, "A"): row(0, 0, 0, 9600, 2400, 12000, "6.00", 0, "0.00"),
     },
     # 2026 cash: the 2026 vouchers (V3, V4, Fiesole's); entries dated 2026 of any scheme.
     (2026, "cash"): {
@@ -205,11 +205,22 @@ def test_cash_is_the_default_basis(world, client):
 
 
 def test_committed_adds_up_to_the_scheme_pages_committed(world):
-    for year, ids in ((2025, [world.s25.id]), (2026, [world.s26.id, world.b26.id])):
-        for basis in ("cash", "competence"):
-            report = fsc_report(year, basis)
-            want = sum(schemes.committed_cents(i) for i in ids)
-            assert report["totals"]["committed_cents"] == want, (year, basis)
+    def check():
+        for year, ids in ((2025, [world.s25.id]), (2026, [world.s26.id, world.b26.id])):
+            for basis in ("cash", "competence"):
+                report = fsc_report(year, basis)
+                want = sum(schemes.committed_cents(i) for i in ids)
+                assert report["totals"]["committed_cents"] == want, (year, basis)
+
+    check()
+    # Revoking V2 releases its balance (38400) from Firenze's row, which holds V2 at the
+    # end of 2025: 120000 − 38400 = 81600.
+    vouchers.revoke_voucher(SYSTEM, world.v2, "Rinuncia")
+    db.session.commit()
+    check()
+    rows = figures(fsc_report(2025, "cash"))
+    assert rows[(FIRENZE, "A")]["committed_cents"] == 81600
+    assert rows[(FIESOLE, "A")]["committed_cents"] == 0
 
 
 def test_a_transfer_moves_the_entries_from_its_date_only(world):
@@ -238,6 +249,19 @@ def test_a_transfer_of_this_year_moves_the_balance_and_later_services(world):
     assert rows[(FIRENZE, "A")] == row(1, 1, 60000, 6000, 0, 6000, "3.00", 2, "21.50")
     assert rows[(FIESOLE, "A")] == row(0, 0, 0, 0, 0, 0, "0.00", 0, "6.00")
     assert figures(fsc_report(2025, "cash")) == before
+
+
+def test_a_transfer_after_the_year_leaves_its_rows_as_certified(world):
+    """V1 (2025 scheme, running into 2026) moves to Fiesole from 1 February 2026: the 2025
+    cash rows stay as they were; on the competence basis only e3 (10 February 2026, 2025
+    money spent in 2026) moves, and the 2025 vouchers, people and commitments stay."""
+    before = {basis: figures(fsc_report(2025, basis)) for basis in ("cash", "competence")}
+    competence.transfer(SYSTEM, world.v1, FIESOLE, date(2026, 2, 1))
+    db.session.commit()
+    assert figures(fsc_report(2025, "cash")) == before["cash"]
+    after = figures(fsc_report(2025, "competence"))
+    assert after[(FIRENZE, "A")] == row(2, 2, 120000, 28000, 7000, 35000, "17.50", 0, "0.00")
+    assert after[(FIESOLE, "A")] == row(0, 0, 0, 16000, 4000, 20000, "10.00", 0, "0.00")
 
 
 @pytest.mark.parametrize("basis", ["invalid", "", "CASH", "cassa"])

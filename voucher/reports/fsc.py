@@ -8,20 +8,20 @@ quota pays, and never to the beneficiary's residence:
 - a ledger entry counts for the Comune it carries: the voucher's Comune of competence on
   the entry's service date. A transfer moves the entries dated from the day it takes
   effect; the ones before it stay where they were. A reversal counts with its redemption.
-- a voucher, its holder and its unspent balance count for the voucher's Comune of
-  competence today.
+- a voucher, its holder and what it commits count for the voucher's Comune of competence
+  on the last day of its scheme's year (for the current year, the latest transfer). A
+  transfer made after the year has ended leaves that year's rows as they were certified.
 A person who moves keeps their vouchers' Comune: only a transfer moves a voucher.
 
 Which vouchers. beneficiaries, vouchers and committed come from the vouchers of the FSC_OS
 schemes OF THE YEAR (scheme.year), on both bases. A replacement voucher (for a lost one) is
 not a new voucher, so `vouchers` counts each replacement chain once.
 
-committed, per row, is what the scheme page calls committed, shared out by Comune: the
-public shares (net of reversals, whatever their date) of the year's vouchers' entries that
-count for the Comune, plus the unspent balance of the year's vouchers the Comune holds
-today, except the balance of a revoked or expired voucher, which is released to the
-budget. A voucher's value less its balance is the sum of its public shares, so over all
-Comuni this is the committed of the scheme page.
+committed, per row, is what the scheme page calls committed (the voucher's value, less
+the balance a revocation or expiry released to the budget), counted for the Comune that
+holds the voucher at the end of the scheme's year. Over all Comuni it is the committed of
+the scheme page. Spending may lie elsewhere: an entry counts where it was delivered, so a
+Comune may show spending on a voucher another Comune holds at year end.
 
 Which services: the two bases. redeemed (public shares), copay, amount and hours are ledger
 entries net of reversals:
@@ -45,6 +45,7 @@ elderly. Totals count each person once.
 """
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -53,6 +54,7 @@ from sqlalchemy import String, and_, case, cast, func, literal_column, or_, sele
 from ..extensions import db
 from ..models import Beneficiary, Comune, LedgerEntry, Scheme, Voucher
 from ..periods import year_bounds
+from ..services.competence import comune_on_expression
 from ..services.schemes import committed_expression
 from .common import report_meta
 
@@ -110,13 +112,15 @@ def _voucher_people(year: int):
     return (
         select(
             Scheme.year.label("year"),
-            Voucher.comune_id.label("comune_id"),
+            case(
+                (Scheme.year == year, comune_on_expression(Voucher.id, date(year, 12, 31))),
+                else_=comune_on_expression(Voucher.id, date(year - 1, 12, 31)),
+            ).label("comune_id"),
             Scheme.area.label("area"),
             user_group_expression().label("user_group"),
             Voucher.beneficiary_id.label("beneficiary_id"),
             case((Voucher.replaces_id.is_(None), 1), else_=0).label("counted"),
-            # The part of committed not yet spent: what the Comune holding the voucher keeps.
-            (committed_expression() - (Voucher.value_cents - Voucher.balance_cents)).label("held"),
+            committed_expression().label("held"),
         )
         .select_from(Voucher)
         .join(Scheme, Scheme.id == Voucher.scheme_id)
@@ -128,8 +132,7 @@ def _voucher_people(year: int):
 
 def _spending_query(year: int, basis: str):
     """The ledger, read once: per Comune of competence × area, the year's spending on the
-    basis, the previous year's hours on the same basis, and the public shares of the
-    year's vouchers (the spent part of committed)."""
+    basis and the previous year's hours on the same basis."""
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}")
     start, end = year_bounds(year)
@@ -139,7 +142,7 @@ def _spending_query(year: int, basis: str):
     if basis == "cash":
         current = and_(day >= start, day < end)
         prior = and_(day >= prior_start, day < start)
-        scope = or_(and_(day >= prior_start, day < end), of_the_year)
+        scope = and_(day >= prior_start, day < end)
     else:
         current = of_the_year
         prior = Scheme.year == year - 1
@@ -157,7 +160,6 @@ def _spending_query(year: int, basis: str):
             total(current, LedgerEntry.amount_cents).label("amount_cents"),
             total(current, hours_expression()).label("hours"),
             total(prior, hours_expression()).label("prior_year_hours"),
-            total(of_the_year, LedgerEntry.public_cents).label("spent_cents"),
         )
         .select_from(LedgerEntry)
         .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
@@ -245,7 +247,6 @@ def fsc_report(year: int, basis: str = "cash") -> dict:
         row = row_for(r.comune_id, r.area)
         for key in _SPENDING:
             row[key] = int(getattr(r, key) or 0)
-        row["committed_cents"] += int(r.spent_cents or 0)
         row["hours"] = _hours(r.hours)
         row["prior_year_hours"] = _hours(r.prior_year_hours)
 
