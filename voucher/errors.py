@@ -44,7 +44,10 @@ DuplicateBeneficiary = _error(
     "DuplicateBeneficiary", "duplicate_beneficiary", 409, _l("Codice fiscale già registrato")
 )
 PeriodClosed = _error(
-    "PeriodClosed", "period_closed", 409, _l("Il periodo è chiuso: rendiconto approvato o SIUSS inviato")
+    "PeriodClosed",
+    "period_closed",
+    409,
+    _l("Il periodo è chiuso: rendiconto approvato o SIUSS inviato"),
 )
 SiussCodeMissing = _error(
     "SiussCodeMissing",

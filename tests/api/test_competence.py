@@ -149,13 +149,17 @@ def test_a_transfer_cannot_reach_an_approved_statement(world):
 
 def test_transfer_refusals(world):
     code = _issue(world, world.person).get_json()["code"]
-    problem = assert_problem(_transfer(world, code, "100005", _months_ago(1)), 422, "validation_error")
+    problem = assert_problem(
+        _transfer(world, code, "100005", _months_ago(1)), 422, "validation_error"
+    )
     assert "comune_istat" in problem["errors"]
     far = world.scheme.valid_until + timedelta(days=1)
     problem = assert_problem(_transfer(world, code, "048015", far), 422, "validation_error")
     assert "from_date" in problem["errors"]
     assert _transfer(world, code, "048015", _months_ago(1)).status_code == 200
-    problem = assert_problem(_transfer(world, code, "048017", _months_ago(2)), 422, "validation_error")
+    problem = assert_problem(
+        _transfer(world, code, "048017", _months_ago(2)), 422, "validation_error"
+    )
     assert "from_date" in problem["errors"]
     response = world.client.post(
         f"/api/v1/vouchers/{code}/transfer",

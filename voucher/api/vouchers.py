@@ -168,7 +168,10 @@ def transfer_voucher(data, code):
     """Move the voucher to another of the ente's Comuni: redemptions with a service date
     from `from_date` on count for it, those already recorded included."""
     return competence.transfer(
-        current_actor(), find_voucher(code), data["comune_istat"], data["from_date"],
+        current_actor(),
+        find_voucher(code),
+        data["comune_istat"],
+        data["from_date"],
         data["reason"],
     )
 

@@ -76,9 +76,7 @@ def closed_reason(voucher: Voucher, from_date: date) -> str | None:
     """Why entries of the voucher from the date cannot move, or None."""
     entries = and_(LedgerEntry.voucher_id == voucher.id, LedgerEntry.service_date >= from_date)
     on_statement = db.session.execute(
-        select(
-            exists().where(entries, StatementLine.ledger_entry_id == LedgerEntry.id)
-        )
+        select(exists().where(entries, StatementLine.ledger_entry_id == LedgerEntry.id))
     ).scalar_one()
     if on_statement:
         return "alcune prestazioni dal giorno indicato sono in un rendiconto già approvato"

@@ -98,14 +98,17 @@ def replace_voucher(actor: Actor, voucher: Voucher, reason: str) -> tuple[Vouche
     # lost voucher's, period by period.
     new.competences = [
         VoucherCompetence(
-            comune_id=p.comune_id, from_date=p.from_date, reason=p.reason,
+            comune_id=p.comune_id,
+            from_date=p.from_date,
+            reason=p.reason,
             created_by_id=p.created_by_id,
         )
         for p in voucher.competences
     ]
     new.coverages = [
         VoucherCoverage(
-            coverage_percent=p.coverage_percent, from_date=p.from_date,
+            coverage_percent=p.coverage_percent,
+            from_date=p.from_date,
             isee_record_id=p.isee_record_id,
         )
         for p in voucher.coverages
