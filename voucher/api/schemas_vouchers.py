@@ -70,7 +70,11 @@ class VoucherSchema(Schema):
     balance_cents = fields.Integer(required=True)
     value_units = _units_field(units.value_units, "il valore iniziale")
     balance_units = _units_field(units.voucher_units, "il saldo")
-    coverage_percent = fields.Function(coverage_today, required=True)
+    coverage_percent = fields.Function(
+        coverage_today,
+        required=True,
+        metadata={"type": "integer", "description": "La copertura in vigore oggi, in %"},
+    )
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
     qr_payload = fields.String(required=True)
@@ -118,7 +122,11 @@ class ProviderVoucherSchema(Schema):
     unit = fields.Function(lambda v: v.scheme.unit, required=True)
     unit_price_cents = fields.Function(lambda v: v.scheme.unit_price_cents)
     max_redemption_cents = fields.Function(lambda v: v.scheme.max_redemption_cents)
-    coverage_percent = fields.Function(coverage_today, required=True)
+    coverage_percent = fields.Function(
+        coverage_today,
+        required=True,
+        metadata={"type": "integer", "description": "La copertura in vigore oggi, in %"},
+    )
     beneficiary_initials = fields.Function(lambda v: v.beneficiary.initials, required=True)
 
 
