@@ -159,6 +159,16 @@ def test_presa_in_carico_is_set_and_defaults_to_no(client, admin):
     assert changed.status_code == 200 and changed.get_json()["presa_in_carico"] is True
 
 
+def test_presa_in_carico_changes_on_an_active_scheme_alone(client, admin):
+    active = client.post("/api/v1/schemes", json=_scheme(), headers=admin).get_json()
+    url = f"/api/v1/schemes/{active['id']}"
+    changed = client.patch(url, json={"presa_in_carico": True}, headers=admin)
+    assert changed.status_code == 200 and changed.get_json()["presa_in_carico"] is True
+    both = client.patch(url, json={"presa_in_carico": False, "budget_cents": 1}, headers=admin)
+    problem(both, 409, "conflict")
+    assert client.get(url, headers=admin).get_json()["presa_in_carico"] is True
+
+
 @pytest.mark.parametrize("codes", [["P1"], ["P2", "P6"]])
 def test_services_the_ente_renders_itself_are_refused(client, admin, codes):
     body = problem(

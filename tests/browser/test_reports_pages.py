@@ -164,9 +164,13 @@ def download(tab, link):
 
 
 def check_files(tab, column: str) -> None:
-    """Download the page's CSV, XLSX and PDF: each is a real file of its kind, with the
-    report's columns."""
-    links = tab.locator(".app-downloads a")
+    """Download the page's CSV, XLSX and PDF (for each basis of the FSC report): each is a
+    real file of its kind, with the report's columns."""
+    for group in tab.locator(".app-downloads").all():
+        _check_group(tab, group.locator("a"), column)
+
+
+def _check_group(tab, links, column: str) -> None:
     assert links.count() == 3
     for index, fmt in enumerate(("csv", "xlsx", "pdf")):
         name, data = download(tab, links.nth(index))
@@ -216,6 +220,7 @@ def test_the_admin_downloads_the_reports(tab, reports_live):
     objects = tab.locator("#events-table tbody td:nth-child(5)").all_inner_texts()
     assert sorted(objects) == sorted(
         [f"report {name}" for name in ("fsc", "funds", "fondo-poverta", "statement")] * 3
+        + ["report fsc"] * 3  # the FSC report on its second basis
         + ["report siuss"]
     )
     assert admin_name in tab.inner_text("#events-table tbody tr:first-child")

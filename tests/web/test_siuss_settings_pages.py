@@ -104,6 +104,21 @@ def test_the_scheme_form_offers_no_p1_or_p6_and_sets_presa_in_carico(client, app
     assert "non si acquistano con un buono" in refused.get_data(as_text=True)
 
 
+def test_presa_in_carico_is_declared_on_an_active_scheme(client, app):
+    f.make_ente()
+    scheme = f.make_scheme()
+    admin = _signed_in(client, "admin")
+    page = admin.get(f"/admin/misure/{scheme.id}").get_data(as_text=True)
+    assert "Dichiara la presa in carico" in page
+    url = f"/admin/misure/{scheme.id}/presa-in-carico"
+    assert admin.post(url, data={"presa_in_carico": "1"}).status_code == 302
+    db.session.refresh(scheme)
+    assert scheme.presa_in_carico is True
+    assert "Togli la presa in carico" in admin.get(f"/admin/misure/{scheme.id}").get_data(
+        as_text=True
+    )
+
+
 @pytest.mark.parametrize(("role", "link"), [("admin", True), ("auditor", False)])
 def test_siuss_pages_say_the_code_is_missing(client, app, role, link):
     f.make_ente(siuss_code=None)

@@ -19,7 +19,9 @@ class BeneficiaryUpdateSchema(Schema):
 
     first_name = Text(100)
     last_name = Text(100)
-    comune_istat = Text(100, metadata={"description": "Comune di residenza, tra quelli dell'ente"})
+    comune_istat = Text(
+        100, metadata={"description": "Comune di residenza (codice ISTAT), ovunque in Italia"}
+    )
     categories = _categories()
     isee_cents = Cents(allow_none=True)
     isee_valid_until = fields.Date(allow_none=True)
@@ -43,7 +45,9 @@ class BeneficiaryInSchema(BeneficiaryUpdateSchema):
     first_name = Text(100, required=True)
     last_name = Text(100, required=True)
     comune_istat = Text(
-        100, required=True, metadata={"description": "Comune di residenza, tra quelli dell'ente"}
+        100,
+        required=True,
+        metadata={"description": "Comune di residenza (codice ISTAT), ovunque in Italia"},
     )
     categories = _categories(required=True)
 

@@ -89,13 +89,15 @@ def _ente_fiscal_code() -> str:
 
 
 def create_ente(actor: Actor) -> None:
-    """The Ambito and the Comuni it serves."""
+    """The Ambito and the Comuni it serves, seated in Sesto Fiorentino, with a fictional
+    SIUSS code so that its flows can be generated."""
     ente.update_ente(
         actor,
         name=ENTE_NAME,
         fiscal_code=_ente_fiscal_code(),
-        belfiore_code=None,
+        belfiore_code="I684",
         comuni=[{"istat_code": i, "belfiore_code": b, "name": n} for i, b, n, _w in COMUNI],
+        siuss_code="DEMO048043",
     )
 
 

@@ -53,6 +53,11 @@ RULE_DEFAULTS = {
 }
 
 
+# What a scheme declares to SIUSS rather than promises its beneficiaries: editable on an
+# open scheme, so that its months can be reported right.
+REPORTING_FIELDS = {"presa_in_carico"}
+
+
 def _with_defaults(data: dict) -> dict:
     return {**data, **{k: v for k, v in RULE_DEFAULTS.items() if data.get(k) is None}}
 
@@ -178,8 +183,12 @@ def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
 
 
 def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
-    """Edit a scheme; only drafts change, so that issued vouchers keep their terms."""
+    """Edit a scheme; only drafts change, so that issued vouchers keep their terms. Only
+    what the scheme reports to SIUSS (presa_in_carico), which is no term of its vouchers,
+    may change at any time."""
     if not allows("scheme", scheme.status, "edit"):
+        if data and set(data) <= REPORTING_FIELDS:
+            return _update_reporting(actor, scheme, data)
         raise Conflict("Solo una misura in bozza può essere modificata.")
     merged = {f: getattr(scheme, f) for f in EDITABLE_FIELDS}
     merged["service_codes"] = scheme.service_codes
@@ -198,6 +207,16 @@ def update_scheme(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
     scheme.copay_bands = [CopayBand(**b) for b in bands]
     db.session.flush()
     audit.record(actor, "scheme.updated", "scheme", scheme.id, fields=sorted(data))
+    return scheme
+
+
+def _update_reporting(actor: Actor, scheme: Scheme, data: dict) -> Scheme:
+    changed = sorted(k for k, v in data.items() if getattr(scheme, k) != bool(v))
+    for field in changed:
+        setattr(scheme, field, bool(data[field]))
+    db.session.flush()
+    if changed:
+        audit.record(actor, "scheme.updated", "scheme", scheme.id, fields=changed)
     return scheme
 
 

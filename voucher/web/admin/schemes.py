@@ -159,3 +159,15 @@ def scheme_close(scheme_id: int):
         schemes.close_scheme,
         _("Misura chiusa: non si emettono nuovi buoni; quelli emessi restano validi."),
     )
+
+
+@bp.route("/misure/<int:scheme_id>/presa-in-carico", methods=["POST"])
+@permission_required("scheme.manage")
+def scheme_presa_in_carico(scheme_id: int):
+    """What the scheme declares to SIUSS, changed on an open scheme too."""
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
+    value = request.form.get("presa_in_carico") == "1"
+    with showing_refusals():
+        schemes.update_scheme(current_actor(), scheme, {"presa_in_carico": value})
+        flash(_("Presa in carico del servizio sociale aggiornata."), "success")
+    return redirect(url_for("admin.scheme", scheme_id=scheme_id))
