@@ -4,9 +4,12 @@ a scheme's presa in carico, and the services that vouchers may not buy (P1, P6).
 from functools import partial
 
 import pytest
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from tests import factories as f
+from voucher.extensions import db
+from voucher.models import AuditEvent
 from voucher.services import users
 
 BENEFICIARIES = "/api/v1/beneficiaries"
@@ -103,6 +106,16 @@ def test_the_siuss_code_is_returned_kept_and_changed(client, admin):
 
     put = client.put("/api/v1/ente", json={**body, "siuss_code": None}, headers=admin)
     assert put.status_code == 200 and put.get_json()["siuss_code"] is None
+
+    # Each change of the code is on the record with both codes; keeping it adds nothing.
+    events = db.session.execute(
+        select(AuditEvent.data).where(AuditEvent.action == "ente.updated").order_by(AuditEvent.seq)
+    ).scalars()
+    assert [e.get("siuss_code") for e in events][-3:] == [
+        None,
+        [f.ENTE_SIUSS_CODE, "ATS-0042"],
+        ["ATS-0042", None],
+    ]
 
 
 @pytest.mark.parametrize("code", ["con spazi", "A" * 17, "codice/ente", "%"])

@@ -194,10 +194,12 @@ def update_ente(
         )
 
     ente = ente or Ente(name=name, fiscal_code=fiscal_code)
+    before_siuss = ente.siuss_code
     ente.name, ente.fiscal_code = name.strip(), fiscal_code
     ente.belfiore_code = belfiore_code.strip().upper() if belfiore_code else None
     ente.address = address
-    if siuss_code is not KEEP:
+    siuss_changed = siuss_code is not KEEP and siuss_code != ente.siuss_code
+    if siuss_changed:
         ente.siuss_code = siuss_code
     db.session.add(ente)
     wanted = []
@@ -219,7 +221,9 @@ def update_ente(
     db.session.flush()
     # Whoever reads the ente next sees its Comuni as stored, in the relationship's order.
     db.session.expire(ente, ["comuni"])
-    audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes))
+    # The SIUSS code names the ente to INPS: a change of it is on the record, with both codes.
+    changes = {"siuss_code": [before_siuss, ente.siuss_code]} if siuss_changed else {}
+    audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes), **changes)
     return ente
 
 
