@@ -28,6 +28,7 @@ from ..models import (
 from ..periods import Month
 from . import Actor, audit
 from .ente import comune_by_istat
+from .in_force import in_force_expression
 
 
 def competence_for_issue(scheme: Scheme, person: Beneficiary, comune_istat: str | None) -> Comune:
@@ -53,23 +54,7 @@ def competence_for_issue(scheme: Scheme, person: Beneficiary, comune_istat: str 
 
 def comune_on_expression(voucher_id, day):
     """SQL: the id of the voucher's Comune of competence on a day (as scalar subquery)."""
-    return (
-        select(VoucherCompetence.comune_id)
-        .where(VoucherCompetence.voucher_id == voucher_id, VoucherCompetence.from_date <= day)
-        .order_by(VoucherCompetence.from_date.desc(), VoucherCompetence.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def comune_on(voucher: Voucher, day: date) -> Comune:
-    """The voucher's Comune of competence on a day (the first period's before it starts)."""
-    periods = sorted(voucher.competences, key=lambda p: (p.from_date, p.id or 0))
-    current = periods[0]
-    for period in periods:
-        if period.from_date <= day:
-            current = period
-    return current.comune
+    return in_force_expression(VoucherCompetence.comune_id, voucher_id, day)
 
 
 def closed_reason(voucher: Voucher, from_date: date) -> str | None:

@@ -5,30 +5,18 @@ once, in the ledger)."""
 
 from datetime import date
 
-from sqlalchemy import select
-
 from ..models import Voucher, VoucherCoverage
+from .in_force import in_force, in_force_expression
 
 
 def coverage_on_expression(voucher_id, day):
     """SQL: the voucher's coverage percent on a day (as scalar subquery)."""
-    return (
-        select(VoucherCoverage.coverage_percent)
-        .where(VoucherCoverage.voucher_id == voucher_id, VoucherCoverage.from_date <= day)
-        .order_by(VoucherCoverage.from_date.desc(), VoucherCoverage.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    return in_force_expression(VoucherCoverage.coverage_percent, voucher_id, day)
 
 
 def coverage_period_on(voucher: Voucher, day: date) -> VoucherCoverage:
-    """The coverage period in force on a day (the first one before the voucher starts)."""
-    periods = sorted(voucher.coverages, key=lambda p: (p.from_date, p.id or 0))
-    current = periods[0]
-    for period in periods:
-        if period.from_date <= day:
-            current = period
-    return current
+    """The coverage period in force on a day."""
+    return in_force(voucher.coverages, day)
 
 
 def coverage_on(voucher: Voucher, day: date) -> int:
