@@ -132,7 +132,8 @@ def test_hours_on_a_euro_voucher_from_the_provider_pages(client):
     data = pworld.form(pworld.eur_voucher, amount="40,00", hours="2,5")
     preview = client.post("/fornitore/anteprima", data=data).get_data(as_text=True)
     assert "2,5 ore" in preview
-    client.post("/fornitore/conferma", data=data)
+    receipt = client.post("/fornitore/conferma", data=data, follow_redirects=True)
+    assert 'id="receipt-hours">2,5 ore' in receipt.get_data(as_text=True)
     entry = db.session.execute(
         select(LedgerEntry).where(LedgerEntry.voucher_id == pworld.eur_voucher.id)
     ).scalar_one()
