@@ -56,7 +56,7 @@ def find_official_comune(text: str) -> OfficialComune:
         found = official_comune(text)
         if found is None:
             raise ValidationFailed(
-                errors={"comune_altro": [f"Nessun Comune ha il codice ISTAT {text}."]}
+                errors={"comune": [f"Nessun Comune ha il codice ISTAT {text}."]}
             )
         return found
     name, _, province = text.partition("(")
@@ -70,12 +70,12 @@ def find_official_comune(text: str) -> OfficialComune:
         return matches[0]
     if not matches:
         raise ValidationFailed(
-            errors={"comune_altro": [f"Nessun Comune italiano si chiama «{text}»."]}
+            errors={"comune": [f"Nessun Comune italiano si chiama «{text}»."]}
         )
     provinces = ", ".join(sorted(c.province for c in matches))
     raise ValidationFailed(
         errors={
-            "comune_altro": [
+            "comune": [
                 f"Più Comuni si chiamano così ({provinces}): aggiungere la provincia, "
                 f"es. «{matches[0].name} ({matches[0].province})»."
             ]

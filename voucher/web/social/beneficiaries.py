@@ -23,8 +23,8 @@ from ..security import current_actor, permission_required
 from .blueprint import bp
 from .forms import BeneficiaryForm, IseeForm, SearchForm
 
-# Service keys that the form names differently.
-FIELD_MAP = {"isee_cents": "isee"}
+# Service keys that the form names differently ("comune": a Comune typed by name or code).
+FIELD_MAP = {"isee_cents": "isee", "comune": "comune_altro"}
 
 
 def _fill_choices(form: BeneficiaryForm) -> None:
