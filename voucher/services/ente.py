@@ -55,9 +55,7 @@ def find_official_comune(text: str) -> OfficialComune:
     if is_istat_code(text):
         found = official_comune(text)
         if found is None:
-            raise ValidationFailed(
-                errors={"comune": [f"Nessun Comune ha il codice ISTAT {text}."]}
-            )
+            raise ValidationFailed(errors={"comune": [f"Nessun Comune ha il codice ISTAT {text}."]})
         return found
     name, _, province = text.partition("(")
     name, province = name.strip().casefold(), province.strip(" )").upper()
@@ -69,9 +67,7 @@ def find_official_comune(text: str) -> OfficialComune:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise ValidationFailed(
-            errors={"comune": [f"Nessun Comune italiano si chiama «{text}»."]}
-        )
+        raise ValidationFailed(errors={"comune": [f"Nessun Comune italiano si chiama «{text}»."]})
     provinces = ", ".join(sorted(c.province for c in matches))
     raise ValidationFailed(
         errors={
