@@ -19,9 +19,11 @@ class DomainError(Exception):
     # the transaction boundary commits the work done before it instead of rolling it back.
     keeps_work = False
 
-    def __init__(self, detail: str | None = None, *, errors: dict | None = None):
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extensions):
         self.detail = detail or str(self.title)
         self.errors = errors
+        # Further members of the problem (RFC 9457 extensions), such as a refusal's reasons.
+        self.extensions = extensions
         super().__init__(self.detail)
 
 
@@ -54,6 +56,15 @@ SiussCodeMissing = _error(
     "siuss_code_missing",
     409,
     _l("Codice ente SIUSS non impostato"),
+)
+PaymentBlocked = _error(
+    "PaymentBlocked", "payment_blocked", 409, _l("Il pagamento non si può registrare")
+)
+InvoiceMismatch = _error(
+    "InvoiceMismatch",
+    "invoice_mismatch",
+    422,
+    _l("La fattura non corrisponde al rendiconto"),
 )
 VoucherNotFound = _error("VoucherNotFound", "voucher_not_found", 404, _l("Buono non trovato"))
 InvalidSignature = _error(

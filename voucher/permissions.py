@@ -7,17 +7,21 @@ else is 404 to it.
 """
 
 STAFF = frozenset({"admin", "social_worker"})
-ALL = frozenset({"admin", "social_worker", "provider", "auditor"})
+ALL = frozenset({"admin", "social_worker", "provider", "auditor", "finance"})
+# The ente's offices that read the accounts: the admin, the auditors and the ragioneria.
+ACCOUNTS = frozenset({"admin", "auditor", "finance"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "reference.read": ALL,
-    "ente.read": frozenset({"admin", "social_worker", "auditor"}),
+    "ente.read": frozenset({"admin", "social_worker", "auditor", "finance"}),
     "ente.manage": frozenset({"admin"}),
     "user.manage": frozenset({"admin"}),
     "provider.manage": frozenset({"admin"}),
-    "provider.read": frozenset({"admin", "social_worker", "auditor", "provider"}),
+    "provider.read": frozenset({"admin", "social_worker", "auditor", "provider", "finance"}),
+    # IBAN, DURC and the dedicated account: the admin records them, the ragioneria reads them.
+    "provider.payment_data": frozenset({"admin", "finance"}),
     "scheme.manage": frozenset({"admin"}),
-    "scheme.read": frozenset({"admin", "social_worker", "auditor"}),
+    "scheme.read": frozenset({"admin", "social_worker", "auditor", "finance"}),
     "beneficiary.manage": STAFF,
     "beneficiary.read": STAFF,
     "voucher.issue": STAFF,
@@ -29,13 +33,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "redemption.read": ALL,
     "redemption.reverse": STAFF,
     "revocation.read": ALL,
-    "report.read": frozenset({"admin", "auditor"}),
-    "statement.read": frozenset({"admin", "auditor", "provider"}),
+    "report.read": ACCOUNTS,
+    "statement.read": ACCOUNTS | {"provider"},
+    # Segregation of duties: the admin approves a statement (a social-services act), the
+    # ragioneria pays it; neither does the other's act.
     "statement.manage": frozenset({"admin"}),
+    "statement.pay": frozenset({"finance"}),
+    # A provider's invoices for its statements: the provider sends them, or the offices
+    # record them on its behalf.
+    "invoice.upload": frozenset({"admin", "finance", "provider"}),
     # INPS collects SIUSS flows with an account of its own (auditor) and posts outcomes.
     "siuss.exchange": frozenset({"admin", "auditor"}),
     "siuss.manage": frozenset({"admin"}),
-    "audit.read": frozenset({"admin", "auditor"}),
+    "audit.read": ACCOUNTS,
 }
 
 

@@ -116,3 +116,37 @@ def headers_for(client, role: str, provider=None) -> dict:
 def parse(document: bytes):
     """The application's own XML output, parsed."""
     return ET.fromstring(document)  # noqa: S314 - trusted: produced by the code under test
+
+
+IBAN = "IT60X0542811101000000123456"
+
+
+def make_payable(provider, durc_valid_until: date | None = None):
+    """Record what a payment needs: IBAN, a DURC valid for a year, the dedicated account."""
+    from datetime import timedelta
+
+    from voucher.services import clock, payments
+
+    payments.update_payment_data(
+        SYSTEM,
+        provider,
+        fiscal_code=provider.vat_number,
+        iban=IBAN,
+        durc_valid_until=durc_valid_until or clock.today() + timedelta(days=365),
+        dedicated_account_declared=True,
+    )
+    db.session.commit()
+    return provider
+
+
+def send_invoice(client, headers, provider, month: str, total_cents: int, **kwargs):
+    """Upload a FatturaPA invoice of `total_cents` (exempt) for the provider's month."""
+    from tests.fatturapa import invoice_xml
+
+    kwargs.setdefault("number", f"{month}/{next(_keys)}")
+    document = invoice_xml(provider.vat_number, total_cents=total_cents, **kwargs)
+    return client.post(
+        f"/api/v1/reports/providers/{provider.id}/statement/invoices?month={month}",
+        data=document,
+        headers={**headers, "Content-Type": "application/xml"},
+    )

@@ -49,6 +49,7 @@ def problem(
     title: str | None = None,
     errors: dict | None = None,
     headers: dict | None = None,
+    extensions: dict | None = None,
 ):
     body = {
         "type": "about:blank",
@@ -60,6 +61,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    for key, value in (extensions or {}).items():
+        body.setdefault(key, value)
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM_TYPE
@@ -75,7 +78,13 @@ def domain_problem(error: DomainError):
         errors = {"_schema": [error.detail]}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(
-        status, error.code, error.detail, title=str(error.title), errors=errors, headers=headers
+        status,
+        error.code,
+        error.detail,
+        title=str(error.title),
+        errors=errors,
+        headers=headers,
+        extensions=error.extensions,
     )
 
 

@@ -1,7 +1,8 @@
 """Accredited providers: registration, accreditations, suspension and API keys.
 
 The admin manages them; staff and auditors read them; a provider sees only itself, and any
-other provider is 404 to it.
+other provider is 404 to it. Payment data (codice fiscale, IBAN, DURC, dedicated account)
+is shown to the admin, the ragioneria and the provider itself.
 """
 
 from flask_smorest import Blueprint
@@ -10,13 +11,14 @@ from sqlalchemy import select
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Accreditation, ApiKey, Provider
-from ..services import providers
+from ..services import payments, providers
 from .fields import MAX_INT, ProblemSchema
 from .schemas_providers import (
     AccreditationEndSchema,
     AccreditationInSchema,
     ApiKeyInSchema,
     ApiKeySchema,
+    DurcNoticeSchema,
     NewApiKeySchema,
     ProviderInSchema,
     ProviderSchema,
@@ -47,6 +49,19 @@ def _provider(provider_id: int) -> Provider:
     return load_in_reach(Provider, provider_id, "Fornitore non trovato.")
 
 
+def _shown(provider: Provider):
+    """The provider as the signed-in person may read it: without its payment data for
+    social workers and auditors, who have no use for them."""
+    actor = current_actor()
+    if actor.can("provider.payment_data") or actor.is_provider:
+        return provider
+    fields = ("id", "name", "vat_number", "email", "phone", "address", "status", "created_at")
+    return {
+        **{key: getattr(provider, key) for key in fields},
+        "accreditations": provider.accreditations,
+    }
+
+
 @blp.route("/providers", methods=["POST"])
 @requires("provider.manage")
 @blp.arguments(ProviderInSchema)
@@ -65,7 +80,17 @@ def create_provider(data):
 def list_providers():
     """All providers, by name; a provider gets a list holding only itself."""
     actor = current_actor()
-    return [p for p in providers.list_providers() if actor.sees_provider(p.id)]
+    return [_shown(p) for p in providers.list_providers() if actor.sees_provider(p.id)]
+
+
+@blp.route("/providers/durc-notices")
+@requires("provider.payment_data")
+@blp.response(200, DurcNoticeSchema(many=True))
+@blp.doc(security=BEARER_SECURITY)
+def durc_notices():
+    """Active providers whose DURC is missing, expired, or expires within 30 days, soonest
+    first: a payment on a date past the DURC's expiry is blocked (durc_expired)."""
+    return payments.durc_notices()
 
 
 @blp.route(ONE)
@@ -75,7 +100,7 @@ def list_providers():
 @blp.doc(security=BEARER_SECURITY)
 def get_provider(provider_id: int):
     """One provider with its accreditations."""
-    return _provider(provider_id)
+    return _shown(_provider(provider_id))
 
 
 @blp.route(ONE, methods=["PATCH"])
@@ -85,10 +110,19 @@ def get_provider(provider_id: int):
 @_not_found()
 @blp.doc(security=BEARER_SECURITY)
 def update_provider(data, provider_id: int):
-    """Change a provider's name or contacts (the partita IVA never changes)."""
+    """Change a provider's name, contacts or payment data (the partita IVA never changes).
+
+    Payment data: `fiscal_code` (11 digits for a company, 16 characters for a person),
+    `iban` (an Italian IBAN, check digits verified → 422 otherwise), `durc_valid_until` and
+    `dedicated_account_declared` (L. 136/2010). Each change is audited with its old and
+    new value."""
     provider = _provider(provider_id)
+    payment = {key: data.pop(key) for key in payments.PAYMENT_FIELDS if key in data}
+    actor = current_actor()
+    if payment:
+        payments.update_payment_data(actor, provider, **payment)
     if data:
-        providers.update_provider(current_actor(), provider, **data)
+        providers.update_provider(actor, provider, **data)
     return provider
 
 

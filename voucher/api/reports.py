@@ -1,11 +1,12 @@
-"""Reports for the ente (admin, auditor): funds, FSC, Fondo Povertà, provider statements and the
-SIUSS flow. Every GET answers JSON, or a file with `?format=csv|xlsx|pdf`; every report
-served is recorded in the audit trail (its name and parameters, never personal data)."""
+"""Reports for the ente (admin, auditor, finance): funds, FSC, Fondo Povertà, provider
+statements with their invoices and payment, and the SIUSS flow. Every GET answers JSON, or
+a file with `?format=csv|xlsx|pdf`; every report served is recorded in the audit trail (its
+name and parameters, never personal data)."""
 
-from flask import Response
+from flask import Response, request
 from flask_smorest import Blueprint
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..models import Provider
 from ..periods import Month
 from ..reports.fsc import fsc_report
@@ -13,7 +14,7 @@ from ..reports.funds import fondo_poverta_report, funds_report
 from ..reports.render import MIMETYPES, render
 from ..reports.siuss import siuss_report
 from ..reports.statement import statement_report
-from ..services import audit, statements
+from ..services import audit, payments, statements
 from .fields import MAX_INT, ProblemSchema
 from .schemas_reports import (
     ApproveSchema,
@@ -21,6 +22,8 @@ from .schemas_reports import (
     FscQuerySchema,
     FscReportSchema,
     FundsReportSchema,
+    InvoiceQuerySchema,
+    InvoiceRecordedSchema,
     MonthQuerySchema,
     PaidSchema,
     SiussQuerySchema,
@@ -163,20 +166,87 @@ def approve_statement(data, provider_id: int):
 
 
 @blp.route(f"{STATEMENT}/paid", methods=["POST"])
-@requires("statement.manage")
+@requires("statement.pay")
 @blp.arguments(PaidSchema)
 @blp.response(200, StatementSchema)
 @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
-@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(
+    409,
+    schema=ProblemSchema,
+    content_type=PROBLEM,
+    description="payment_blocked, with `reasons`: missing_iban, durc_expired, "
+    "dedicated_account_missing, invoice_missing, not_approved; or conflict (already paid)",
+)
 @blp.doc(security=BEARER_SECURITY)
 def mark_paid(data, provider_id: int):
-    """Record the payment of an approved statement (reference and date)."""
+    """Record the payment of a statement (reference and date): the ragioneria only.
+
+    Refused with 409 payment_blocked, listing every reason at once in `reasons`, while the
+    provider has no IBAN, no DURC valid on `paid_on`, no dedicated-account declaration, an
+    amount to invoice has no matching invoice, or the month is not approved."""
     provider = _provider(provider_id)
     month: Month = data["month"]
-    statements.mark_statement_paid(
-        current_actor(), provider, month, data["reference"], data["paid_on"]
-    )
+    payments.mark_paid(current_actor(), provider, month, data["reference"], data["paid_on"])
     return statement_report(provider, month)
+
+
+INVOICE_TYPES = (
+    "application/xml",
+    "text/xml",
+    "application/pkcs7-mime",
+    "application/octet-stream",
+)
+
+
+@blp.route(f"{STATEMENT}/invoices", methods=["POST"])
+@requires("invoice.upload")
+@blp.arguments(InvoiceQuerySchema, location="query")
+@blp.response(201, InvoiceRecordedSchema)
+@blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM)
+@blp.alt_response(
+    422,
+    schema=ProblemSchema,
+    content_type=PROBLEM,
+    description="invoice_mismatch (both figures in `detail`, and in `invoice_cents` and "
+    "`expected_cents`), or validation_error for a document that is not a FatturaPA",
+)
+@blp.doc(
+    security=BEARER_SECURITY,
+    requestBody={
+        "required": True,
+        "content": {
+            "application/xml": {"schema": {"type": "string"}},
+            "application/pkcs7-mime": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+)
+def upload_invoice(args, provider_id: int):
+    """Record the FatturaPA invoice (FPA12 XML, or its signed .p7m) that the provider sent
+    through SDI for the month's statement.
+
+    It is matched to the subtotal with its CUP, or without a CUP to the statement's public
+    total; only the public share of `purchase` schemes is invoiced. A difference of more
+    than one cent between its taxable amount plus VAT and that figure, a CUP not on the
+    statement, or a seller other than the provider → 422 invoice_mismatch. A second invoice
+    for an amount already invoiced → 409."""
+    provider = _provider(provider_id)
+    month: Month = args["month"]
+    content_type = (request.mimetype or "").lower()
+    if content_type not in INVOICE_TYPES:
+        raise ValidationFailed(
+            "Inviare il documento come application/xml (o la busta firmata come "
+            "application/pkcs7-mime).",
+            errors={"document": ["Tipo di contenuto non accettato."]},
+        )
+    record, subtotal = payments.record_invoice(
+        current_actor(),
+        provider,
+        month,
+        request.get_data(cache=False),
+        sdi_id=args.get("sdi_id"),
+    )
+    return {**payments.invoice_view(record), "matches": True, "subtotal": subtotal}
 
 
 @blp.route("/reports/siuss")

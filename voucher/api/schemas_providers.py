@@ -29,6 +29,20 @@ class ProviderUpdateSchema(Schema):
     email = Text(254, allow_none=True, validate=validate.Email())
     phone = Text(40, allow_none=True)
     address = Text(300, allow_none=True)
+    fiscal_code = Text(
+        20, allow_none=True, metadata={"description": "Codice fiscale: 11 cifre o 16 caratteri"}
+    )
+    iban = Text(
+        40,
+        allow_none=True,
+        metadata={"description": "IBAN italiano, cifre di controllo verificate"},
+    )
+    durc_valid_until = fields.Date(
+        allow_none=True, metadata={"description": "Scadenza del DURC in corso di validità"}
+    )
+    dedicated_account_declared = fields.Boolean(
+        metadata={"description": "Dichiarazione del conto dedicato (L. 136/2010, tracciabilità)"}
+    )
 
 
 class SuspendSchema(Schema):
@@ -61,6 +75,20 @@ class ProviderSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["active", "suspended"]})
     created_at = Timestamp(required=True)
     accreditations = fields.List(fields.Nested(AccreditationSchema), required=True)
+    # Payment data: the admin, the ragioneria and the provider itself (see voucher.api.providers).
+    fiscal_code = fields.String(allow_none=True)
+    iban = fields.String(allow_none=True)
+    durc_valid_until = fields.Date(allow_none=True)
+    dedicated_account_declared = fields.Boolean()
+
+
+class DurcNoticeSchema(Schema):
+    provider_id = fields.Integer(required=True)
+    provider_name = fields.String(required=True)
+    vat_number = fields.String(required=True)
+    durc_valid_until = fields.Date(allow_none=True)
+    days_left = fields.Integer(allow_none=True)
+    state = fields.String(required=True, metadata={"enum": ["expired", "expiring", "missing"]})
 
 
 class NewApiKeySchema(Schema):

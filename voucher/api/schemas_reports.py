@@ -198,6 +198,53 @@ class StatementSubtotalSchema(Schema):
     comune_istat = fields.String(required=True)
     public_cents = fields.Integer(required=True)
     copay_cents = fields.Integer(required=True)
+    purchase_cents = fields.Integer(
+        metadata={
+            "description": "Quota pubblica da fatturare: righe delle misure con legal_model "
+            "purchase"
+        }
+    )
+
+
+class InvoiceSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(required=True)
+    date = fields.Date(required=True)
+    sdi_id = fields.String(allow_none=True)
+    cup = fields.String(allow_none=True)
+    document_type = fields.String()
+    taxable_cents = fields.Integer()
+    vat_cents = fields.Integer()
+    total_cents = fields.Integer(required=True)
+    vat_treatment = fields.String(metadata={"description": "Come la fattura tratta l'IVA"})
+    uploaded_at = Timestamp()
+    matches = fields.Boolean(
+        metadata={"description": "Se corrisponde ancora al rendiconto com'è oggi"}
+    )
+
+
+class MatchedSubtotalSchema(Schema):
+    fund_code = fields.String(allow_none=True)
+    cup = fields.String(allow_none=True)
+    comune_istat = fields.String(allow_none=True)
+    public_cents = fields.Integer()
+    copay_cents = fields.Integer()
+    invoice_cents = fields.Integer(metadata={"description": "L'importo a cui è abbinata"})
+
+
+class InvoiceRecordedSchema(InvoiceSchema):
+    subtotal = fields.Nested(MatchedSubtotalSchema, required=True)
+
+
+class InvoiceQuerySchema(Schema):
+    month = MonthField(required=True)
+    sdi_id = Text(20, metadata={"description": "Identificativo SdI, se noto"})
+
+
+class ToInvoiceSchema(Schema):
+    cup = fields.String(allow_none=True)
+    cents = fields.Integer(required=True)
+    invoiced = fields.Boolean(required=True)
 
 
 class StatementLineSchema(Schema):
@@ -214,6 +261,7 @@ class StatementLineSchema(Schema):
     reverses_id = fields.Integer(allow_none=True)
     fund_code = fields.String(required=True)
     cup = fields.String(allow_none=True)
+    legal_model = fields.String(metadata={"enum": ["purchase", "contribution"]})
     comune_istat = fields.String(
         required=True, metadata={"description": "Comune di competenza alla data del servizio"}
     )
@@ -241,3 +289,13 @@ class StatementSchema(_ReportSchema):
     approved_at = Timestamp(allow_none=True)
     paid_on = fields.Date(allow_none=True)
     payment_reference = fields.String(allow_none=True)
+    legal_models = fields.List(fields.String())
+    invoices = fields.List(fields.Nested(InvoiceSchema))
+    to_invoice = fields.List(
+        fields.Nested(ToInvoiceSchema),
+        metadata={"description": "Importi da fatturare per CUP, e se una fattura corrisponde"},
+    )
+    blocked_reasons = fields.List(
+        fields.String(),
+        metadata={"description": "Cosa blocca oggi il pagamento (vuoto se si può pagare)"},
+    )

@@ -71,6 +71,14 @@ class SchemeFieldsSchema(Schema):
             "l'ultima fascia (predefinito: no)"
         }
     )
+    legal_model = fields.String(
+        validate=validate.OneOf(("purchase", "contribution")),
+        metadata={
+            "description": "purchase: l'ente acquista il servizio e il fornitore gli fattura la "
+            "quota pubblica; contribution: la famiglia acquista e l'ente paga il contributo per "
+            "suo conto (predefinito: purchase). Solo purchase richiede la fattura"
+        },
+    )
     presa_in_carico = fields.Boolean(
         metadata={
             "description": "SIUSS: il servizio segue una presa in carico del servizio sociale "
@@ -140,6 +148,7 @@ class SchemeSchema(Schema):
     isee_type = fields.String(required=True, metadata={"enum": list(ISEE_TYPES)})
     isee_required = fields.Boolean(required=True)
     presa_in_carico = fields.Boolean(required=True)
+    legal_model = fields.String(required=True, metadata={"enum": ["purchase", "contribution"]})
     copay_bands = fields.List(fields.Nested(CopayBandSchema), required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     created_at = Timestamp(required=True)

@@ -9,7 +9,14 @@ from .ledger import LedgerEntry
 from .provider import Accreditation, ApiKey, Provider
 from .ratelimit import RateLimitCounter
 from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_service
-from .statement import STATEMENT_STATUSES, SiussFlow, SiussOutcome, Statement, StatementLine
+from .statement import (
+    STATEMENT_STATUSES,
+    SiussFlow,
+    SiussOutcome,
+    Statement,
+    StatementInvoice,
+    StatementLine,
+)
 from .user import ROLES, ApiToken, User
 from .voucher import VOUCHER_STATUSES, Voucher, VoucherCompetence, VoucherCoverage
 
@@ -47,6 +54,7 @@ __all__ = [
     "SiussOutcome",
     "SiussPrestazione",
     "Statement",
+    "StatementInvoice",
     "StatementLine",
     "User",
     "Voucher",

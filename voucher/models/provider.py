@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, and_, or_
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, and_, false, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -21,6 +21,12 @@ class Provider(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(10), default="active")
+    # What a payment needs (see voucher.services.payments): the codice fiscale, the IBAN
+    # payments go to, the DURC's expiry and the L. 136/2010 dedicated-account declaration.
+    fiscal_code: Mapped[str | None] = mapped_column(String(16))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    durc_valid_until: Mapped[date | None] = mapped_column(Date)
+    dedicated_account_declared: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = created_at_column()
     accreditations: Mapped[list["Accreditation"]] = relationship(
         back_populates="provider",

@@ -39,6 +39,7 @@ class Scheme(db.Model):
         CheckConstraint("budget_cents >= 0", name="budget_not_negative"),
         CheckConstraint("valid_until >= valid_from", name="validity_ordered"),
         CheckConstraint("status IN ('draft', 'active', 'closed')", name="status_known"),
+        CheckConstraint("legal_model IN ('purchase', 'contribution')", name="legal_model_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +72,11 @@ class Scheme(db.Model):
     isee_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     # SIUSS: whether the service follows a presa in carico by the social service.
     presa_in_carico: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Who buys the service: the ente (`purchase`: the provider invoices it the public share)
+    # or the family, with the ente paying its contribution on its behalf (`contribution`).
+    legal_model: Mapped[str] = mapped_column(
+        String(12), default="purchase", server_default="purchase"
+    )
     status: Mapped[str] = mapped_column(String(8), default="draft")
     created_at: Mapped[datetime] = created_at_column()
 

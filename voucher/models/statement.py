@@ -126,3 +126,40 @@ class SiussOutcome(db.Model):
     received_at: Mapped[datetime] = created_at_column()
 
     flow: Mapped[SiussFlow] = relationship(back_populates="outcomes")
+
+
+class StatementInvoice(db.Model):
+    """A FatturaPA invoice a provider sent through SDI for a month's statement, as uploaded,
+    with what was read from it. It was matched, when recorded, to the statement's subtotal
+    with its CUP (or to the public total); the check is made again before payment, since an
+    open statement may still change."""
+
+    __tablename__ = "statement_invoice"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "number", "issued_on"),
+        CheckConstraint("taxable_cents + vat_cents = total_cents", name="total_adds_up"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the statement's month
+    number: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[date] = mapped_column(Date)
+    sdi_id: Mapped[str | None] = mapped_column(String(20))  # the SDI's IdentificativoSdI
+    cup: Mapped[str | None] = mapped_column(String(15))
+    seller_vat_number: Mapped[str] = mapped_column(String(28))
+    document_type: Mapped[str] = mapped_column(String(4))  # TipoDocumento, TD01 and so on
+    taxable_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    # What the invoice says of VAT, never computed here: rates and natures (N4 exempt...).
+    vat_treatment: Mapped[str] = mapped_column(String(200))
+    # The figure it was matched to when recorded: the CUP's subtotal or the public total.
+    matched_cents: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))  # the document as received
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+    provider: Mapped[Provider] = relationship()

@@ -10,14 +10,15 @@ from ..extensions import db
 from ._base import created_at_column
 from .provider import Provider
 
-ROLES = ("admin", "social_worker", "provider", "auditor")
+ROLES = ("admin", "social_worker", "provider", "auditor", "finance")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "app_user"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('admin', 'social_worker', 'provider', 'auditor')", name="role_known"
+            "role IN ('admin', 'social_worker', 'provider', 'auditor', 'finance')",
+            name="role_known",
         ),
         CheckConstraint(
             "(role = 'provider') = (provider_id IS NOT NULL)", name="provider_role_has_provider"

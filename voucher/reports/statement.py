@@ -1,9 +1,11 @@
-"""A provider's monthly statement: its lines (one per ledger entry, reversals negative) and
-net totals, frozen once the ente has approved it (see voucher.services.statements)."""
+"""A provider's monthly statement: its lines (one per ledger entry, reversals negative), its
+subtotals per fund, CUP and Comune, net totals, frozen once the ente has approved it (see
+voucher.services.statements), and its invoices and what blocks its payment (see
+voucher.services.payments)."""
 
 from ..models import Provider
 from ..periods import Month
-from ..services import statements
+from ..services import payments, statements
 from .common import report_meta
 
 
@@ -27,6 +29,9 @@ def statement_report(provider: Provider, month: Month) -> dict:
         "approved_at": statement.approved_at if statement else None,
         "paid_on": statement.paid_on if statement else None,
         "payment_reference": statement.payment_reference if statement else None,
+        "legal_models": sorted({line["legal_model"] for line in lines}),
+        "provider_iban": provider.iban,
+        **payments.payment_state(provider, month),
         **report_meta(),
     }
     if statement is not None:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from codicefiscale import codicefiscale
+from stdnum import iban as stdnum_iban
+from stdnum.it import codicefiscale as stdnum_cf
 from stdnum.it import iva
 
 from ..errors import ValidationFailed
@@ -54,6 +56,37 @@ def normalise_ente_fiscal_code(text: str, field: str = "fiscal_code") -> str:
         raise ValidationFailed(
             "Codice fiscale dell'ente non valido",
             errors={field: ["Il codice fiscale dell'ente ha 11 cifre con cifra di controllo."]},
+        )
+    return number
+
+
+def normalise_provider_fiscal_code(text: str, field: str = "fiscal_code") -> str:
+    """A provider's codice fiscale: 11 digits for a company or cooperative (with the check
+    digit of a partita IVA), or 16 characters for a sole trader."""
+    code = stdnum_cf.compact(text or "") if text else ""
+    valid = iva.is_valid(code) if len(code) == 11 else stdnum_cf.is_valid(code)
+    if not valid:
+        raise ValidationFailed(
+            "Codice fiscale non valido",
+            errors={
+                field: [
+                    "Codice fiscale non valido: 11 cifre per una società, "
+                    "16 caratteri per una persona."
+                ]
+            },
+        )
+    return code
+
+
+def normalise_iban(text: str, field: str = "iban") -> str:
+    """An Italian IBAN (27 characters starting IT), its check digits verified."""
+    number = stdnum_iban.compact(text or "")
+    if not number.startswith("IT") or not stdnum_iban.is_valid(number):
+        raise ValidationFailed(
+            "IBAN non valido",
+            errors={
+                field: ["IBAN non valido: un conto italiano, 27 caratteri che iniziano con IT."]
+            },
         )
     return number
 

@@ -43,6 +43,7 @@ EDITABLE_FIELDS = (
     "isee_type",
     "isee_required",
     "presa_in_carico",
+    "legal_model",
 )
 # The rules a scheme may leave out, with the value they take then.
 RULE_DEFAULTS = {
@@ -50,6 +51,7 @@ RULE_DEFAULTS = {
     "isee_type": "ordinario",
     "isee_required": False,
     "presa_in_carico": False,
+    "legal_model": "purchase",
 }
 
 
@@ -73,6 +75,8 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
         err("fund_code", "Fondo sconosciuto.")
     if data.get("isee_type") not in (None, *ISEE_TYPES):
         err("isee_type", "Tipo di ISEE: ordinario, sociosanitario, minorenni o corrente.")
+    if data.get("legal_model") not in (None, "purchase", "contribution"):
+        err("legal_model", "Modello: acquisto del servizio (purchase) o contributo (contribution).")
     if data.get("cup"):
         try:
             data["cup"] = normalise_cup(data["cup"])

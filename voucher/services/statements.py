@@ -1,5 +1,5 @@
 """Provider statements (rendiconti mensili): the ente approves a provider's month, which
-freezes it, and later marks it paid.
+freezes it; the ragioneria pays it (voucher.services.payments).
 
 Which statement a ledger entry belongs to: the statement of its service month if that
 statement is still open when the ente approves; otherwise the first later month that is
@@ -9,11 +9,11 @@ line. In practice the open statement of month M holds the provider's unfrozen en
 from the first month of the run of approved months just before M up to the end of M.
 """
 
-from datetime import UTC, date
+from datetime import date
 
 from sqlalchemy import exists, func, insert, literal, select
 
-from ..errors import Conflict, ValidationFailed
+from ..errors import Conflict
 from ..extensions import db
 from ..models import (
     Comune,
@@ -25,7 +25,6 @@ from ..models import (
     StatementLine,
     Voucher,
 )
-from ..models.status import allows
 from ..periods import Month
 from . import Actor, audit, clock
 
@@ -81,6 +80,7 @@ def _line_query():
             LedgerEntry.created_at,
             Scheme.fund_code,
             Scheme.cup,
+            Scheme.legal_model,
             Comune.istat_code.label("comune_istat"),
             Comune.name.label("comune_name"),
         )
@@ -107,10 +107,14 @@ def subtotals(lines: list[dict]) -> list[dict]:
                 "comune_name": line["comune_name"],
                 "public_cents": 0,
                 "copay_cents": 0,
+                # The public share the provider invoices: lines of `purchase` schemes.
+                "purchase_cents": 0,
             },
         )
         row["public_cents"] += line["public_cents"]
         row["copay_cents"] += line["copay_cents"]
+        if line["legal_model"] == "purchase":
+            row["purchase_cents"] += line["public_cents"]
     return [sums[key] for key in sorted(sums, key=lambda k: (k[0], k[1] or "", k[2]))]
 
 
@@ -186,53 +190,5 @@ def approve_statement(actor: Actor, provider: Provider, month: Month) -> Stateme
         lines=count,
         total_public_cents=statement.total_public_cents,
         total_copay_cents=statement.total_copay_cents,
-    )
-    return statement
-
-
-def mark_statement_paid(
-    actor: Actor, provider: Provider, month: Month, reference: str, paid_on: date
-) -> Statement:
-    """Record the payment of an approved statement (mandato di pagamento)."""
-    reference = (reference or "").strip()
-    errors = {}
-    if not reference:
-        errors["reference"] = ["Indicare il riferimento del pagamento."]
-    if paid_on > clock.today():
-        errors["paid_on"] = ["La data di pagamento non può essere nel futuro."]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    statement = db.session.execute(
-        select(Statement)
-        .where(Statement.provider_id == provider.id, Statement.month == str(month))
-        .with_for_update()
-    ).scalar_one_or_none()
-    if statement is None:
-        raise Conflict(f"Il rendiconto di {month.label()} non è ancora approvato.")
-    if not allows("statement", statement.status, "pay"):
-        raise Conflict(f"Il rendiconto di {month.label()} risulta già pagato.")
-    approved_at = statement.approved_at
-    if approved_at.tzinfo is None:  # SQLite returns naive UTC timestamps
-        approved_at = approved_at.replace(tzinfo=UTC)
-    if paid_on < approved_at.astimezone(clock.ROME).date():
-        raise ValidationFailed(
-            errors={"paid_on": ["La data di pagamento precede l'approvazione del rendiconto."]}
-        )
-    statement.status = "paid"
-    statement.payment_reference = reference
-    statement.paid_on = paid_on
-    statement.paid_at = clock.now()
-    statement.paid_by_id = actor.user_id
-    db.session.flush()
-    audit.record(
-        actor,
-        "statement.paid",
-        "statement",
-        statement.id,
-        provider_id=provider.id,
-        month=str(month),
-        reference=reference,
-        paid_on=paid_on.isoformat(),
-        total_public_cents=statement.total_public_cents,
     )
     return statement

@@ -11,7 +11,22 @@ ROLE_LABELS = {
     "admin": _l("Amministratore dell'ente"),
     "social_worker": _l("Assistente sociale"),
     "provider": _l("Operatore del fornitore"),
-    "auditor": _l("Revisore / ufficio finanziario"),
+    "auditor": _l("Revisore dei conti"),
+    "finance": _l("Ragioneria (ufficio finanziario)"),
+}
+
+# Why a payment is blocked (voucher.services.payments), as the ragioneria reads it.
+PAYMENT_BLOCK_LABELS = {
+    "missing_iban": _l("Manca l'IBAN del fornitore"),
+    "durc_expired": _l("DURC assente o scaduto alla data di pagamento"),
+    "dedicated_account_missing": _l("Manca la dichiarazione del conto dedicato (L. 136/2010)"),
+    "invoice_missing": _l("Manca una fattura che corrisponda al rendiconto"),
+    "not_approved": _l("Il rendiconto non è ancora approvato"),
+}
+
+LEGAL_MODEL_LABELS = {
+    "purchase": _l("Acquisto del servizio: il fornitore fattura all'ente la quota pubblica"),
+    "contribution": _l("Contributo: la famiglia acquista, l'ente paga il contributo per suo conto"),
 }
 
 CATEGORY_LABELS = {

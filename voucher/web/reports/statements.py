@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models import Provider, Statement
 from ...periods import Month
 from ...reports.statement import statement_report
-from ...services import clock, providers, statements
+from ...services import clock, payments, providers, statements
 from ..lookups import MAX_ID, load_or_404, reach_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
@@ -174,7 +174,7 @@ def statement_approve(provider_id: int):
 
 
 @bp.route(f"/fornitori/<int(max={MAX_ID}):provider_id>/pagamento", methods=["POST"])
-@permission_required("statement.manage")
+@permission_required("statement.pay")
 def statement_paid(provider_id: int):
     """Record the payment of an approved statement: reference and date."""
     provider = _reachable_provider(provider_id)
@@ -185,9 +185,7 @@ def statement_paid(provider_id: int):
     if not form.validate_on_submit():
         return _statement_page(provider, month, paid_form=form, status=422)
     with showing_refusals(form):
-        statements.mark_statement_paid(
-            current_actor(), provider, month, form.reference.data, form.paid_on.data
-        )
+        payments.mark_paid(current_actor(), provider, month, form.reference.data, form.paid_on.data)
         flash(_("Pagamento registrato."), "success")
         return redirect(url_for("reports.statement", provider_id=provider.id, month=str(month)))
     return _statement_page(provider, month, paid_form=form, status=422)
