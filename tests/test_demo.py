@@ -10,8 +10,19 @@ from stdnum.it import iva
 from tests import factories as f
 from voucher.demo import COMUNI, demo_period
 from voucher.extensions import db
-from voucher.models import Beneficiary, Comune, LedgerEntry, Provider, Scheme, User, Voucher
-from voucher.services import clock
+from voucher.models import (
+    Beneficiary,
+    Comune,
+    LedgerEntry,
+    Provider,
+    Scheme,
+    Statement,
+    StatementInvoice,
+    User,
+    Voucher,
+)
+from voucher.periods import Month
+from voucher.services import clock, payments
 from voucher.services.audit_verify import verify_chain
 
 
@@ -29,8 +40,9 @@ def test_demo_fills_an_empty_database_consistently(app, client, runner):
         "assistente": "social_worker",
         "operatore": "provider",
         "revisore": "auditor",
+        "ragioneria": "finance",
     }
-    for role, username in (("admin", "admin"), ("auditor", "revisore")):
+    for role, username in (("admin", "admin"), ("auditor", "revisore"), ("finance", "ragioneria")):
         assert _rows(result.output, role)[0][1:3] == [username, f.PASSWORD]
 
     all_schemes = db.session.execute(select(Scheme)).scalars().all()
@@ -44,6 +56,7 @@ def test_demo_fills_an_empty_database_consistently(app, client, runner):
     assert all(s.status == "active" and s.valid_from < clock.today() for s in all_schemes)
     assert [s.cup for s in all_schemes if s.fund_code == "PNRR"][0]
     assert any(s.copay_bands for s in all_schemes)
+    assert {s.legal_model for s in all_schemes} == {"purchase", "contribution"}
 
     all_providers = db.session.execute(select(Provider)).scalars().all()
     assert 4 <= len(all_providers) <= 6
@@ -60,7 +73,7 @@ def test_demo_fills_an_empty_database_consistently(app, client, runner):
     kinds = dict(
         db.session.execute(select(LedgerEntry.kind, func.count()).group_by(LedgerEntry.kind)).all()
     )
-    assert 120 <= kinds["redemption"] <= 200 and kinds["reversal"] == 2
+    assert 120 <= kinds["redemption"] <= 200 and kinds["reversal"] == 3
     assert (
         db.session.execute(
             select(func.count()).where(LedgerEntry.service_date >= clock.today())
@@ -78,6 +91,7 @@ def test_demo_fills_an_empty_database_consistently(app, client, runner):
         assert voucher.value_cents - public.get(voucher.id, 0) == voucher.balance_cents >= 0
 
     assert verify_chain().ok
+    _assert_every_payment_state(all_providers)
 
     [api_key_row] = _rows(result.output, "chiave-api")
     response = client.get("/api/v1/services", headers={"Authorization": f"Bearer {api_key_row[2]}"})
@@ -91,6 +105,39 @@ def test_demo_fills_an_empty_database_consistently(app, client, runner):
     again = runner.invoke(args=["demo", "--password", f.PASSWORD])
     assert again.exit_code != 0
     assert len(again.output.strip().splitlines()) == 1
+
+
+def _assert_every_payment_state(all_providers):
+    """A paid statement, one ready to pay, and payments blocked for each kind of reason,
+    among them an invoice that no longer matches its statement."""
+    paid = db.session.execute(select(Statement).where(Statement.status == "paid")).scalars().all()
+    assert len(paid) == 1 and paid[0].payment_reference and paid[0].paid_on == clock.today()
+    blocked = {}
+    for statement in db.session.execute(
+        select(Statement).where(Statement.status == "approved")
+    ).scalars():
+        provider = db.session.get(Provider, statement.provider_id)
+        state = payments.payment_state(provider, Month.parse(statement.month))
+        blocked[provider.name] = (state["blocked_reasons"], state["invoices"])
+    assert sorted(reasons for reasons, _invoices in blocked.values()) == [
+        [],
+        ["durc_expired", "invoice_missing"],
+        ["invoice_missing"],
+        ["missing_iban"],
+    ]
+    ready = next(invoices for reasons, invoices in blocked.values() if not reasons)
+    assert ready and all(invoice["matches"] for invoice in ready)
+    mismatched = next(
+        invoices for reasons, invoices in blocked.values() if reasons == ["invoice_missing"]
+    )
+    assert mismatched and not any(invoice["matches"] for invoice in mismatched)
+    assert db.session.execute(select(func.count()).select_from(StatementInvoice)).scalar_one() >= 3
+
+    notices = {n["provider_name"]: n["state"] for n in payments.durc_notices()}
+    assert sorted(notices.values()) == ["expired", "expiring", "missing"]
+    active = [p for p in all_providers if p.status == "active"]
+    assert all(p.fiscal_code for p in active)
+    assert sum(1 for p in active if p.iban is None) == 1
 
 
 def test_demo_refuses_a_database_with_users(app, runner):

@@ -7,7 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories as f
-from tests.reports.world import Ledger, headers_for, issue, make_provider, make_scheme
+from tests.reports.world import (
+    Ledger,
+    headers_for,
+    issue,
+    make_payable,
+    make_provider,
+    make_scheme,
+    send_invoice,
+)
 from voucher.extensions import db
 from voucher.services import clock
 
@@ -27,6 +35,7 @@ def world(app, client):
         "voucher": voucher,
         "ledger": ledger,
         "admin": headers_for(client, "admin"),
+        "finance": headers_for(client, "finance"),
         "base": f"/api/v1/reports/providers/{provider.id}/statement",
     }
 
@@ -119,25 +128,31 @@ def test_approval_refusals(world):
 def test_payment_of_an_approved_statement(world):
     w = world
     redeem(w, date(YEAR, 9, 9), "3")
+    make_payable(w["provider"])
     url = f"{w['base']}/paid"
     body = {"month": f"{YEAR}-09", "reference": "Mandato 2024/118", "paid_on": str(clock.today())}
-    not_yet = w["client"].post(url, json=body, headers=w["admin"])
+    not_yet = w["client"].post(url, json=body, headers=w["finance"])
     assert not_yet.status_code == 409
+    assert not_yet.get_json()["reasons"] == ["invoice_missing", "not_approved"]
 
     assert approve(w, f"{YEAR}-09").status_code == 200
+    invoiced = send_invoice(w["client"], w["finance"], w["provider"], f"{YEAR}-09", 6000)
+    assert invoiced.status_code == 201
     future = {**body, "paid_on": "2999-01-01"}
-    assert w["client"].post(url, json=future, headers=w["admin"]).status_code == 422
+    assert w["client"].post(url, json=future, headers=w["finance"]).status_code == 422
     blank = {**body, "reference": "   "}
-    assert w["client"].post(url, json=blank, headers=w["admin"]).status_code == 422
+    assert w["client"].post(url, json=blank, headers=w["finance"]).status_code == 422
+    # Segregation of duties: the admin approves, only the ragioneria pays.
+    assert w["client"].post(url, json=body, headers=w["admin"]).status_code == 403
 
-    paid = w["client"].post(url, json=body, headers=w["admin"])
+    paid = w["client"].post(url, json=body, headers=w["finance"])
     assert paid.status_code == 200
     statement = paid.get_json()
     assert statement["status"] == "paid"
     assert statement["payment_reference"] == "Mandato 2024/118"
     assert statement["paid_on"] == str(clock.today())
     assert statement["total_public_cents"] == 6000
-    assert w["client"].post(url, json=body, headers=w["admin"]).status_code == 409
+    assert w["client"].post(url, json=body, headers=w["finance"]).status_code == 409
     assert get(w, f"{YEAR}-09")["status"] == "paid"
 
 
@@ -147,11 +162,14 @@ def test_fondo_poverta_liquidato_follows_paid_statements(world):
     redeem(w, date(YEAR, 2, 10), "1")
     approve(w, f"{YEAR}-01")
     approve(w, f"{YEAR}-02")
-    w["client"].post(
+    make_payable(w["provider"])
+    send_invoice(w["client"], w["finance"], w["provider"], f"{YEAR}-01", 4000)
+    paid = w["client"].post(
         f"{w['base']}/paid",
         json={"month": f"{YEAR}-01", "reference": "Mandato 7", "paid_on": str(clock.today())},
-        headers=w["admin"],
+        headers=w["finance"],
     )
+    assert paid.status_code == 200, paid.get_json()
     report = (
         w["client"].get(f"/api/v1/reports/fondo-poverta?year={YEAR}", headers=w["admin"]).get_json()
     )

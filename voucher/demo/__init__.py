@@ -6,7 +6,8 @@ come from one seeded generator, so two loads differ only in dates (relative to t
 voucher codes, PINs and keys (which must stay unguessable) and in generated passwords.
 
 `data` holds the tables of what the demo contains, `organisation` builds the ente, its
-schemes, providers and staff, and `activity` the beneficiaries, their vouchers and their use.
+schemes, providers and staff, `activity` the beneficiaries, their vouchers and their use, and
+`liquidation` the providers' payment data, statements, invoices and payments.
 The caller commits (`flask --app voucher demo` through run_in_transaction).
 """
 
@@ -21,6 +22,7 @@ from ..services import SYSTEM, clock, providers, users
 from .accounts import renew_one_isee, transfer_one
 from .activity import issue_vouchers, record_activity, register_beneficiaries, showcase
 from .data import COMUNI, OPERATOR_PROVIDER, SEED, SUSPENDED_PROVIDER
+from .liquidation import record_payment_data, stage_liquidation
 from .organisation import (
     create_api_keys,
     create_ente,
@@ -75,7 +77,7 @@ def load_demo(password: str | None = None) -> list[dict]:
     create_ente(admin_actor)
     scheme_by_key = create_schemes(admin_actor, start, end)
     provider_by_key = create_providers(admin_actor, rng, start)
-    worker, operator = create_staff(admin_actor, logins, password, provider_by_key)
+    worker, operator, finance = create_staff(admin_actor, logins, password, provider_by_key)
     provider_actors = create_api_keys(admin_actor, logins, provider_by_key)
     provider_actors[OPERATOR_PROVIDER] = users.actor_for(operator)
 
@@ -85,6 +87,16 @@ def load_demo(password: str | None = None) -> list[dict]:
     record_activity(rng, issued, provider_actors, worker_actor, today)
     transfer_one(worker_actor, issued, today)
     renew_one_isee(worker_actor, issued, today)
+    record_payment_data(admin_actor, rng, provider_by_key, today)
+    stage_liquidation(
+        admin_actor,
+        users.actor_for(finance),
+        worker_actor,
+        issued,
+        provider_by_key,
+        provider_actors,
+        today,
+    )
     providers.suspend_provider(
         admin_actor,
         provider_by_key[SUSPENDED_PROVIDER],

@@ -31,6 +31,21 @@ OPERATOR_PROVIDER = "melograno"
 API_KEY_PROVIDER = "mensa"
 SUSPENDED_PROVIDER = "bisenzio"
 
+# What each provider's payments need (voucher.demo.liquidation), so that every payment state
+# shows: key -> (DURC valid for this many days from today, None: no DURC; IBAN recorded;
+# dedicated account declared). The suspended provider has none of it.
+PAYMENT_DATA = {
+    "melograno": (240, True, True),  # a month paid and one ready to pay
+    "mensa": (20, False, True),  # its DURC expires soon and its IBAN is missing
+    "girasole": (-15, True, True),  # its DURC has expired
+    "educare": (150, True, True),  # its invoice no longer matches the statement
+    "trasporti": (None, True, False),  # no DURC, no dedicated-account declaration
+}
+PAID_PROVIDER = "melograno"
+NO_IBAN_PROVIDER = "mensa"
+EXPIRED_DURC_PROVIDER = "girasole"
+MISMATCH_PROVIDER = "educare"
+
 COPAY_BANDS = [
     {"isee_max_cents": 800_000, "coverage_percent": 100},
     {"isee_max_cents": 1_500_000, "coverage_percent": 80},
@@ -62,7 +77,8 @@ SCHEMES = {
     "meals": (
         dict(
             name="Pasti a domicilio",
-            description="Pasti consegnati a domicilio a persone anziane sole.",
+            description="Pasti consegnati a domicilio a persone anziane sole: la famiglia "
+            "acquista i pasti, l'ente paga al fornitore il contributo per suo conto.",
             fund_code="FSC_OS",
             service_codes=["A2"],
             unit="MEAL",
@@ -73,6 +89,7 @@ SCHEMES = {
             min_age=65,
             isee_max_cents=3_000_000,
             max_active_per_beneficiary=1,
+            legal_model="contribution",
         ),
         ("5", "8", "10", "12", "15"),
     ),

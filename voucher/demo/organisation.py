@@ -43,8 +43,8 @@ def create_login(
     return user
 
 
-def create_staff(actor, logins, password, provider_by_key) -> tuple[User, User]:
-    """The social worker, the operator of one provider and the auditor."""
+def create_staff(actor, logins, password, provider_by_key) -> tuple[User, User, User]:
+    """The social worker, the operator of one provider, the auditor and the ragioneria."""
     worker = create_login(
         actor, logins, password, "assistente", "social_worker", "Chiara Nocentini",
         "assistente sociale",
@@ -55,10 +55,14 @@ def create_staff(actor, logins, password, provider_by_key) -> tuple[User, User]:
         f"operatore di {provider.name}", provider_id=provider.id,
     )  # fmt: skip
     create_login(
-        actor, logins, password, "revisore", "auditor", "Ufficio ragioneria",
+        actor, logins, password, "revisore", "auditor", "Revisore dei conti",
         "revisore dei conti",
     )  # fmt: skip
-    return worker, operator
+    finance = create_login(
+        actor, logins, password, "ragioneria", "finance", "Ufficio ragioneria",
+        "ragioneria: paga i rendiconti approvati",
+    )  # fmt: skip
+    return worker, operator, finance
 
 
 def create_api_keys(actor, logins, provider_by_key) -> dict[str, Actor]:

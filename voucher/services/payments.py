@@ -19,7 +19,7 @@ allows one cent of rounding either way.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, date, timedelta
+from datetime import UTC, date
 
 from sqlalchemy import select
 
@@ -29,7 +29,17 @@ from ..models import Provider, Statement, StatementInvoice
 from ..models.status import allows
 from ..periods import Month
 from . import Actor, audit, clock, fatturapa, statements
-from .identifiers import normalise_iban, normalise_provider_fiscal_code
+from .payment_data import DURC_NOTICE_DAYS, PAYMENT_FIELDS, durc_notices, update_payment_data
+
+__all__ = [
+    "DURC_NOTICE_DAYS",
+    "PAYMENT_FIELDS",
+    "REASONS",
+    "durc_notices",
+    "mark_paid",
+    "record_invoice",
+    "update_payment_data",
+]
 
 REASONS = (
     "missing_iban",
@@ -40,73 +50,6 @@ REASONS = (
 )
 # An invoice matches its amount within one cent: the rounding of VAT per rate.
 TOLERANCE_CENTS = 1
-DURC_NOTICE_DAYS = 30
-PAYMENT_FIELDS = ("fiscal_code", "iban", "durc_valid_until", "dedicated_account_declared")
-
-
-# --- Payment data --------------------------------------------------------------------------
-
-
-def update_payment_data(actor: Actor, provider: Provider, **fields) -> list[str]:
-    """Record the provider's codice fiscale, IBAN, DURC expiry and dedicated-account
-    declaration (only the fields given). Each change is audited with its old and new value,
-    since a changed IBAN is where payment fraud starts. Returns the fields that changed."""
-    values = {}
-    if "fiscal_code" in fields:
-        code = fields["fiscal_code"]
-        values["fiscal_code"] = normalise_provider_fiscal_code(code) if code else None
-    if "iban" in fields:
-        values["iban"] = normalise_iban(fields["iban"]) if fields["iban"] else None
-    if "durc_valid_until" in fields:
-        values["durc_valid_until"] = fields["durc_valid_until"]
-    if "dedicated_account_declared" in fields:
-        values["dedicated_account_declared"] = bool(fields["dedicated_account_declared"])
-    changes = {}
-    for key, value in values.items():
-        before = getattr(provider, key)
-        if before != value:
-            changes[key] = {"from": _plain(before), "to": _plain(value)}
-            setattr(provider, key, value)
-    if changes:
-        db.session.flush()
-        audit.record(actor, "provider.payment_data_changed", "provider", provider.id, **changes)
-    return sorted(changes)
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def durc_notices(today: date | None = None, days: int = DURC_NOTICE_DAYS) -> list[dict]:
-    """Active providers whose DURC has expired, is missing, or expires within `days`: the
-    list the ragioneria asks for a renewal from, soonest first (missing ones last)."""
-    today = today or clock.today()
-    horizon = today + timedelta(days=days)
-    rows = []
-    for provider in db.session.execute(
-        select(Provider).where(Provider.status == "active").order_by(Provider.name, Provider.id)
-    ).scalars():
-        until = provider.durc_valid_until
-        if until is None:
-            state = "missing"
-        elif until < today:
-            state = "expired"
-        elif until <= horizon:
-            state = "expiring"
-        else:
-            continue
-        rows.append(
-            {
-                "provider_id": provider.id,
-                "provider_name": provider.name,
-                "vat_number": provider.vat_number,
-                "durc_valid_until": until,
-                "days_left": (until - today).days if until else None,
-                "state": state,
-            }
-        )
-    rows.sort(key=lambda r: (r["durc_valid_until"] is None, r["durc_valid_until"] or today))
-    return rows
 
 
 # --- What to invoice, and what an invoice covers ------------------------------------------

@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -28,7 +29,7 @@ from wtforms.validators import (
 
 from ...models import ROLES, UNITS
 from ..forms import EuroField, MultiCheckboxField
-from ..labels import CATEGORY_LABELS, ROLE_LABELS, UNIT_LABELS
+from ..labels import CATEGORY_LABELS, LEGAL_MODEL_LABELS, ROLE_LABELS, UNIT_LABELS
 
 
 def _optional_int(value):
@@ -138,6 +139,15 @@ class SchemeForm(FlaskForm):
             "personalizzato): il flusso SIUSS lo dichiara."
         ),
     )
+    legal_model = RadioField(
+        _l("Modello giuridico"),
+        choices=[SelectChoice(code, label) for code, label in LEGAL_MODEL_LABELS.items()],
+        default="purchase",
+        description=_l(
+            "Solo con l'acquisto del servizio il fornitore deve emettere fattura all'ente "
+            "prima del pagamento."
+        ),
+    )
     copay_bands = FieldList(FormField(BandForm))
 
     def to_data(self) -> dict:
@@ -162,6 +172,7 @@ class SchemeForm(FlaskForm):
             "max_active_per_beneficiary": self.max_active_per_beneficiary.data,
             "max_redemption_cents": self.max_redemption.data,
             "presa_in_carico": bool(self.presa_in_carico.data),
+            "legal_model": self.legal_model.data or "purchase",
             "copay_bands": [
                 {
                     "isee_max_cents": band.isee_max.data,
@@ -185,16 +196,73 @@ SCHEME_FIELD_MAP = {
 # --- Providers ------------------------------------------------------------------------
 
 
-class ProviderForm(FlaskForm):
+class _ProviderContacts:
     name = StringField(_l("Ragione sociale"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Telefono"), validators=[Optional(), Length(max=40)])
+    address = StringField(_l("Indirizzo"), validators=[Optional(), Length(max=300)])
+
+    def contacts(self) -> dict:
+        """Name and contacts as the service takes them; an empty contact is None."""
+        return {
+            "name": self.name.data.strip(),
+            "email": (self.email.data or "").strip() or None,
+            "phone": (self.phone.data or "").strip() or None,
+            "address": (self.address.data or "").strip() or None,
+        }
+
+
+class _PaymentData:
+    """What a payment needs (voucher.services.payments); the service checks each value."""
+
+    fiscal_code = StringField(
+        _l("Codice fiscale del fornitore"),
+        validators=[Optional(), Length(max=20)],
+        description=_l(
+            "11 cifre per una società o una cooperativa (spesso coincide con la partita IVA), "
+            "16 caratteri per una ditta individuale."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    iban = StringField(
+        _l("IBAN del conto su cui pagare"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Un conto italiano: 27 caratteri che iniziano con IT; spazi ammessi."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    durc_valid_until = DateField(
+        _l("DURC valido fino al"),
+        validators=[Optional()],
+        description=_l("La scadenza indicata sul Documento unico di regolarità contributiva."),
+    )
+    dedicated_account_declared = BooleanField(
+        _l("Dichiarazione del conto dedicato ricevuta (L. 136/2010)"),
+        description=_l(
+            "Il fornitore ha dichiarato che l'IBAN è un conto dedicato alle commesse "
+            "pubbliche (tracciabilità dei flussi finanziari)."
+        ),
+    )
+
+    def payment_data(self) -> dict:
+        """The payment fields as the service takes them; an empty field clears the value."""
+        return {
+            "fiscal_code": (self.fiscal_code.data or "").strip() or None,
+            "iban": (self.iban.data or "").strip() or None,
+            "durc_valid_until": self.durc_valid_until.data,
+            "dedicated_account_declared": bool(self.dedicated_account_declared.data),
+        }
+
+
+class ProviderForm(_PaymentData, _ProviderContacts, FlaskForm):
     vat_number = StringField(
         _l("Partita IVA"),
         validators=[DataRequired(), Length(max=20)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
-    phone = StringField(_l("Telefono"), validators=[Optional(), Length(max=40)])
-    address = StringField(_l("Indirizzo"), validators=[Optional(), Length(max=300)])
+
+
+class ProviderEditForm(_PaymentData, _ProviderContacts, FlaskForm):
+    """A registered provider's name, contacts and payment data (the partita IVA stays)."""
 
 
 class AccreditationForm(FlaskForm):

@@ -1,4 +1,7 @@
-"""Providers: registry, accreditations, suspension, operator accounts and API keys."""
+"""Providers: registry, payment data, accreditations, suspension, operator accounts and API
+keys."""
+
+from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from ...errors import DomainError
 from ...extensions import db
 from ...models import Accreditation, ApiKey, User
-from ...services import catalogue, clock, providers, users
+from ...services import catalogue, clock, payments, providers, users
 from ..filters import date_it, localized_name
 from ..lookups import load_or_404
 from ..refusals import show_refusal, showing_refusals
@@ -19,6 +22,7 @@ from .forms import (
     ApiKeyForm,
     EndAccreditationForm,
     OperatorForm,
+    ProviderEditForm,
     ProviderForm,
     SuspendForm,
 )
@@ -40,6 +44,18 @@ def _accreditation_form() -> AccreditationForm:
     return form
 
 
+def _durc_state(until: date | None, today: date) -> str:
+    """How the DURC stands today, as payments.durc_notices judges it: missing, expired,
+    expiring (within its notice days) or valid."""
+    if until is None:
+        return "missing"
+    if until < today:
+        return "expired"
+    if until <= today + timedelta(days=payments.DURC_NOTICE_DAYS):
+        return "expiring"
+    return "valid"
+
+
 def _provider_page(provider, accreditation_form=None, api_key_form=None, status=200):
     operators = db.session.execute(
         select(User).where(User.provider_id == provider.id).order_by(User.username)
@@ -51,6 +67,7 @@ def _provider_page(provider, accreditation_form=None, api_key_form=None, status=
         "admin/provider.html",
         provider=provider,
         today=clock.today(),
+        durc=_durc_state(provider.durc_valid_until, clock.today()),
         operators=list(operators),
         api_keys=list(api_keys),
         accreditation_form=accreditation_form or _accreditation_form(),
@@ -66,7 +83,7 @@ def providers_list():
     rows = [
         (p, [a for a in p.accreditations if a.covers(today)]) for p in providers.list_providers()
     ]
-    return render_template("admin/providers.html", rows=rows)
+    return render_template("admin/providers.html", rows=rows, notices=payments.durc_notices(today))
 
 
 @bp.route("/fornitori/nuovo", methods=["GET", "POST"])
@@ -75,17 +92,38 @@ def provider_new():
     form = ProviderForm()
     if form.validate_on_submit():
         with showing_refusals(form):
+            actor = current_actor()
             provider = providers.create_provider(
-                current_actor(),
-                name=form.name.data,
-                vat_number=form.vat_number.data,
-                email=form.email.data or None,
-                phone=form.phone.data or None,
-                address=form.address.data or None,
+                actor, vat_number=form.vat_number.data, **form.contacts()
             )
+            payment_data = form.payment_data()
+            if any(payment_data.values()):
+                payments.update_payment_data(actor, provider, **payment_data)
             flash(_("Fornitore registrato: aggiungi ora gli accreditamenti."), "success")
             return redirect(url_for("admin.provider", provider_id=provider.id))
-    return render_template("admin/provider_form.html", form=form)
+    return render_template("admin/provider_form.html", form=form, provider=None)
+
+
+@bp.route("/fornitori/<int:provider_id>/modifica", methods=["GET", "POST"])
+@permission_required("provider.manage")
+def provider_edit(provider_id: int):
+    """Name, contacts and payment data; each change of payment data is audited with its
+    old and new value by the service."""
+    provider = load_or_404(providers.get_provider, provider_id)
+    form = ProviderEditForm(obj=provider) if request.method == "GET" else ProviderEditForm()
+    if form.validate_on_submit():
+        with showing_refusals(form):
+            actor = current_actor()
+            contacts = {k: v for k, v in form.contacts().items() if getattr(provider, k) != v}
+            if contacts:
+                providers.update_provider(actor, provider, **contacts)
+            changed = payments.update_payment_data(actor, provider, **form.payment_data())
+            if contacts or changed:
+                flash(_("Dati del fornitore aggiornati."), "success")
+            else:
+                flash(_("Nessuna modifica da salvare."), "info")
+            return redirect(url_for("admin.provider", provider_id=provider.id))
+    return render_template("admin/provider_form.html", form=form, provider=provider)
 
 
 @bp.route("/fornitori/<int:provider_id>")

@@ -8,7 +8,7 @@ from ...models import AREAS
 from ...models.status import allows
 from ...services import catalogue, schemes
 from ..filters import localized_name
-from ..labels import AREA_LABELS
+from ..labels import AREA_LABELS, LEGAL_MODEL_LABELS
 from ..lookups import load_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
@@ -52,7 +52,7 @@ def _form_data(scheme) -> dict:
     data = {name: getattr(scheme, name) for name in (
         "name", "description", "fund_code", "year", "cup", "unit", "valid_from", "valid_until",
         "eligible_categories", "min_age", "max_age", "max_active_per_beneficiary",
-        "presa_in_carico",
+        "presa_in_carico", "legal_model",
     )}  # fmt: skip
     data.update(
         unit_price=scheme.unit_price_cents,
@@ -132,7 +132,12 @@ def scheme_edit(scheme_id: int):
 @permission_required("scheme.manage")
 def scheme(scheme_id: int):
     scheme = load_or_404(schemes.get_scheme, scheme_id)
-    return render_template("admin/scheme.html", scheme=scheme, budget=_budget(scheme))
+    return render_template(
+        "admin/scheme.html",
+        scheme=scheme,
+        budget=_budget(scheme),
+        legal_model_labels=LEGAL_MODEL_LABELS,
+    )
 
 
 def _change_status(scheme_id: int, change, message: str):
