@@ -1,9 +1,11 @@
-"""Who may open which reports page: admin and auditor read everything, only the admin acts,
-a provider reads its own statements and nothing else, a social worker nothing; anonymous
-visitors sign in first. Bad periods are an Italian message, never a 5xx."""
+"""Who may open which reports page: admin, auditor and ragioneria (finance) read everything,
+the admin approves and generates, only the ragioneria pays, a provider reads its own
+statements and nothing else, a social worker nothing; anonymous visitors sign in first. Bad
+periods are an Italian message, never a 5xx."""
 
 import pytest
 
+from tests import factories as f
 from tests.web.reports_world import MONTH, YEAR, build
 
 PAGES = [
@@ -46,8 +48,10 @@ def _url(world, page: str) -> str:
     return page.format(provider=world.provider.id)
 
 
-@pytest.mark.parametrize("role", ["admin", "auditor"])
-def test_admin_and_auditor_see_every_page(world, role):
+@pytest.mark.parametrize("role", ["admin", "auditor", "finance"])
+def test_admin_auditor_and_finance_see_every_page(world, role):
+    if role == "finance":
+        world.users[role] = f.make_user(role)
     client = world.login(role)
     for page in PAGES:
         response = client.get(_url(world, page))
@@ -111,6 +115,20 @@ def test_provider_navigation_leads_to_its_statements(world):
     html = world.login("provider").get("/").get_data(as_text=True)
     assert 'href="/rendiconti/miei-rendiconti"' in html
     assert 'href="/rendiconti/"' not in html
+
+
+def test_admin_approves_and_only_finance_pays(world):
+    (approve, _), (pay, payment), (generate, _) = ACTIONS
+    client = world.login("admin")
+    assert client.post(_url(world, pay), data=payment).status_code == 403
+    client.post("/esci")
+    f.login(client, f.make_user("finance"))
+    assert client.post(_url(world, approve), data={"month": MONTH}).status_code == 403
+    assert client.post(_url(world, generate), data={"month": MONTH}).status_code == 403
+    # Past the permission: refused by what blocks the payment (the month is not approved).
+    refused = client.post(_url(world, pay), data=payment)
+    assert refused.status_code == 422
+    assert "non è ancora approvato" in refused.get_data(as_text=True)
 
 
 def test_auditor_reads_but_does_not_act(world):

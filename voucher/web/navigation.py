@@ -94,6 +94,13 @@ NAV: tuple[NavItem, ...] = (
         "reports.",
     ),
     NavItem(
+        "statement.pay",
+        "reports.finance",
+        _l("Pagamenti ai fornitori"),
+        _l("Rendiconti approvati da pagare, pagamenti bloccati e DURC in scadenza"),
+        "reports.finance",
+    ),
+    NavItem(
         "report.read",
         "reports.index",
         _l("Rendiconti"),

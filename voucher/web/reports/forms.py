@@ -1,12 +1,21 @@
 """Forms of the reports pages: the period of a report (read from the query string), the
-provider statement's payment, SIUSS generation and the audit viewer's filters."""
+provider statement's payment and invoices, SIUSS generation and the audit viewer's filters."""
 
 import re
+from os import SEEK_END
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import MonthInput, NumberInput
 
 from ...errors import ValidationFailed
@@ -149,3 +158,51 @@ class AuditFilterForm(FlaskForm):
     def validate_al(self, field):
         if field.data and self.dal.data and field.data < self.dal.data:
             raise ValidationError(_l("La data finale precede quella iniziale."))
+
+
+INVOICE_MAX_BYTES = 5 * 1024 * 1024  # a FatturaPA is a few kB; SDI itself refuses over 5 MB
+
+
+def _invoice_size(form, field):
+    """The uploaded invoice is neither empty nor over INVOICE_MAX_BYTES."""
+    upload = field.data
+    if not upload:
+        return
+    stream = upload.stream
+    size = stream.seek(0, SEEK_END)
+    stream.seek(0)
+    if size == 0:
+        raise StopValidation(_l("Il file caricato è vuoto: scegliere il file della fattura."))
+    if size > INVOICE_MAX_BYTES:
+        raise StopValidation(
+            _l("Il file supera i 5 MB: caricare il solo file XML della fattura o il suo .p7m.")
+        )
+
+
+class InvoiceForm(FlaskForm):
+    """A FatturaPA invoice for a month's statement, as the provider sent it through SDI."""
+
+    month = HiddenField(validators=[DataRequired(), _check(parse_month)])
+    document = FileField(
+        _l("File della fattura"),
+        validators=[
+            FileRequired(message=_l("Scegliere il file della fattura.")),
+            FileAllowed(
+                ["xml", "p7m"],
+                message=_l(
+                    "Caricare il file XML della fattura (.xml) o la sua busta firmata (.p7m)."
+                ),
+            ),
+            _invoice_size,
+        ],
+        description=_l(
+            "La fattura elettronica inviata allo SdI: file XML o firmato .p7m, al massimo 5 MB."
+        ),
+        render_kw={"accept": ".xml,.p7m,application/xml,text/xml,application/pkcs7-mime"},
+    )
+    sdi_id = StringField(
+        _l("Identificativo SdI (facoltativo)"),
+        validators=[Optional()],
+        description=_l("Il numero che il Sistema di Interscambio ha dato alla fattura, se noto."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )

@@ -1,6 +1,7 @@
 """Provider statements (rendiconti mensili): the ente chooses a provider and a month, reads the
-lines and totals, approves the month (which freezes it) and records its payment. A provider's
-operators read their own statements, and only those.
+lines, subtotals and totals, and approves the month (which freezes it); the provider, or an
+office for it, uploads the FatturaPA invoices of the month; the ragioneria records the payment
+once nothing blocks it. A provider's operators read their own statements, and only those.
 """
 
 from flask import flash, redirect, render_template, request, url_for
@@ -8,11 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ...errors import DomainError
 from ...extensions import db
-from ...models import Provider, Statement
+from ...models import Fund, Provider, Statement
 from ...periods import Month
 from ...reports.statement import statement_report
 from ...services import clock, payments, providers, statements
+from ..labels import LEGAL_MODEL_LABELS, PAYMENT_BLOCK_LABELS
 from ..lookups import MAX_ID, load_or_404, reach_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
@@ -25,7 +28,7 @@ from .common import (
     query_form,
     send_report,
 )
-from .forms import MonthForm, PaidForm, StatementChoiceForm, parse_month
+from .forms import InvoiceForm, MonthForm, PaidForm, StatementChoiceForm, parse_month
 
 LINES_PER_PAGE = 200
 RECENTLY_PAID = 20
@@ -98,13 +101,25 @@ def my_statements():
     ), status
 
 
-def _statement_page(provider: Provider, month: Month, paid_form=None, status=200):
+def _statement_page(
+    provider: Provider,
+    month: Month,
+    *,
+    paid_form=None,
+    invoice_form=None,
+    refused: DomainError | None = None,
+    status=200,
+):
+    """The statement page; `refused` is what a payment or an invoice was refused for."""
     data = statement_report(provider, month)
     pages = max(1, -(-len(data["lines"]) // LINES_PER_PAGE))
     page = min(max(1, request.args.get("pagina", 1, type=int)), pages)
     lines = data["lines"][(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE]
     if paid_form is None:
         paid_form = PaidForm(formdata=None, data={"month": str(month), "paid_on": clock.today()})
+    if invoice_form is None:
+        invoice_form = InvoiceForm(formdata=None, data={"month": str(month)})
+    extensions = refused.extensions if refused is not None else {}
     actor = current_actor()
     return render_template(
         "reports/statement.html",
@@ -116,8 +131,17 @@ def _statement_page(provider: Provider, month: Month, paid_form=None, status=200
         pages=pages,
         concluded=month < Month.of(clock.today()),
         can_manage=actor.can("statement.manage"),
+        can_pay=actor.can("statement.pay"),
+        can_upload=actor.can("invoice.upload") and actor.sees_provider(provider.id),
         own=actor.is_provider,
         paid_form=paid_form,
+        invoice_form=invoice_form,
+        # A refused payment lists the reasons found on the date it was asked for.
+        payment_reasons=extensions.get("reasons", data["blocked_reasons"]),
+        mismatch=extensions if "expected_cents" in extensions else None,
+        fund_names=dict(db.session.execute(select(Fund.code, Fund.name_it)).all()),
+        legal_model_labels=LEGAL_MODEL_LABELS,
+        payment_block_labels=PAYMENT_BLOCK_LABELS,
     ), status
 
 
@@ -184,8 +208,42 @@ def statement_paid(provider_id: int):
     form = PaidForm()
     if not form.validate_on_submit():
         return _statement_page(provider, month, paid_form=form, status=422)
-    with showing_refusals(form):
+    with showing_refusals(form) as refusal:
         payments.mark_paid(current_actor(), provider, month, form.reference.data, form.paid_on.data)
         flash(_("Pagamento registrato."), "success")
         return redirect(url_for("reports.statement", provider_id=provider.id, month=str(month)))
-    return _statement_page(provider, month, paid_form=form, status=422)
+    return _statement_page(provider, month, paid_form=form, refused=refusal.error, status=422)
+
+
+@bp.route(f"/fornitori/<int(max={MAX_ID}):provider_id>/fatture", methods=["POST"])
+@permission_required("invoice.upload")
+def statement_invoice(provider_id: int):
+    """Record the FatturaPA invoice (XML or signed .p7m) of a provider's month, if it
+    matches what the statement asks to invoice; a mismatch shows both figures."""
+    provider = _reachable_provider(provider_id)
+    month, problem = _posted_month()
+    if month is None:
+        return bad_parameter(problem)
+    form = InvoiceForm()
+    if not form.validate_on_submit():
+        return _statement_page(provider, month, invoice_form=form, status=422)
+    upload = form.document.data
+    with showing_refusals(form) as refusal:
+        record, _subtotal = payments.record_invoice(
+            current_actor(),
+            provider,
+            month,
+            upload.read(),
+            filename=upload.filename.replace("\\", "/").rsplit("/", 1)[-1],
+            sdi_id=form.sdi_id.data,
+        )
+        flash(
+            _(
+                "Fattura n. %(number)s registrata: corrisponde al rendiconto.",
+                number=record.number,
+            ),
+            "success",
+        )
+        return redirect(url_for("reports.statement", provider_id=provider.id, month=str(month)))
+    error = refusal.error
+    return _statement_page(provider, month, invoice_form=form, refused=error, status=error.status)
