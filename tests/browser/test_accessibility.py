@@ -66,13 +66,14 @@ EXCLUDED = {
 EXCLUDED_BLUEPRINTS = {"api_": "the JSON API under /api/v1"}  # endpoint prefix: reason
 NOT_FOUND = "/pagina-che-non-esiste"
 
-ROLES = ("anonymous", "beneficiary", "social_worker", "provider", "admin", "auditor")
+ROLES = ("anonymous", "beneficiary", "social_worker", "provider", "admin", "auditor", "finance")
 # The demo's users (voucher.demo), whose password is factories.PASSWORD here.
 STAFF_LOGINS = {
     "social_worker": "assistente",
     "provider": "operatore",
     "admin": "admin",
     "auditor": "revisore",
+    "finance": "ragioneria",
 }
 VIEWPORTS = {"beneficiary": PHONE, "provider": PHONE}  # the others work at a desk
 

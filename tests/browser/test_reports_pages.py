@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from tests import factories as f
 from tests.browser.support import CHROMIUM, DESKTOP, axe_violations, open_tab, serve, sign_in
 from tests.conftest import make_app
-from tests.reports.world import Ledger, issue, make_provider, make_scheme
+from tests.fatturapa import invoice_xml
+from tests.reports.world import Ledger, issue, make_payable, make_provider, make_scheme
 from voucher.extensions import db
 from voucher.periods import Month
 from voucher.services import clock
@@ -36,8 +37,15 @@ def _seed() -> dict:
     person = f.make_beneficiary()
     ledger.redeem(provider, issue(hours, person), "A1", LAST.start, quantity="3")
     ledger.redeem(provider, issue(poverty, person), "P2", LAST.start, quantity="2.5")
+    make_payable(provider)
     admin = f.make_user("admin")
-    return {"admin": admin.username, "provider_id": provider.id}
+    finance = f.make_user("finance")
+    return {
+        "admin": admin.username,
+        "finance": finance.username,
+        "provider_id": provider.id,
+        "vat_number": provider.vat_number,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +142,38 @@ def test_approve_a_statement_through_the_confirmation(tab, reports_live):
     tab.click("button:has-text('Approva il rendiconto')")  # dismissed: nothing happens
     assert tab.inner_text("#statement-status") == "Aperto"
     tab.click("button:has-text('Approva il rendiconto')")
-    tab.wait_for_selector("text=Registra il pagamento")
+    tab.wait_for_selector("text=Rendiconto di")
+    tab.wait_for_selector("text=registrato dalla ragioneria")
     assert "Dopo l'approvazione non cambia più" in messages[0]
     assert tab.inner_text("#statement-status") == "Approvato, da pagare"
-    tab.fill("#reference", "Mandato 7/2026")
+    assert tab.locator("form button:has-text('Registra il pagamento')").count() == 0
+    assert tab.errors == []
+
+
+def test_the_ragioneria_uploads_the_invoice_and_pays(browser, reports_live):
+    """After the approval above: the invoice for the public share (60,00 € of home care and
+    50,00 € of Fondo Povertà, no CUP), then the payment, in the ragioneria's own session."""
+    page = open_tab(browser, reports_live["url"], DESKTOP)
+    sign_in(page, reports_live["finance"])
+    page.goto(f"/rendiconti/fornitori/{reports_live['provider_id']}?month={LAST}")
+    assert "Manca una fattura" in page.inner_text("main")
+    document = invoice_xml(reports_live["vat_number"], total_cents=11_000, number="FT-1")
+    page.set_input_files(
+        "input[type=file]",
+        {"name": "IT_FT-1.xml", "mimeType": "application/xml", "buffer": document},
+    )
+    page.click("form button:has-text('Carica la fattura')")
+    page.wait_for_selector("text=registrata: corrisponde al rendiconto")
+    assert axe_violations(page) == []
+    page.fill("#reference", "Mandato 7/2026")
     # The ente's calendar day (Rome), which the approval is dated by: between 23:00 and
     # midnight UTC the machine's own date is still the day before.
-    tab.fill("#paid_on", clock.today().isoformat())
-    tab.click("form button:has-text('Registra il pagamento')")
-    tab.wait_for_selector("text=Pagamento registrato.")
-    assert tab.inner_text("#statement-status") == "Pagato"
-    assert tab.errors == []
+    page.fill("#paid_on", clock.today().isoformat())
+    page.click("form button:has-text('Registra il pagamento')")
+    page.wait_for_selector("text=Pagamento registrato.")
+    assert page.inner_text("#statement-status") == "Pagato"
+    assert page.errors == []
+    page.context.close()
 
 
 # The column that each report's files share with its page (tests/web/test_reports_downloads.py

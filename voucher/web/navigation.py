@@ -135,7 +135,13 @@ def nav_items() -> list[dict]:
                 "label": item.label,
                 "url": url,
                 "description": item.description,
-                "current": bool(item.section) and endpoint.startswith(item.section),
+                "section": item.section,
             }
         )
+    # One current item: the one whose section matches the page most closely.
+    matching = [i for i in items if i["section"] and endpoint.startswith(i["section"])]
+    current = max(matching, key=lambda i: len(i["section"]), default=None)
+    for item in items:
+        item["current"] = item is current
+        del item["section"]
     return items
