@@ -53,6 +53,7 @@ EXCLUDED = {
     "api-docs.openapi_json": "the OpenAPI document (JSON)",
     "reports.year_download": "CSV, XLSX and PDF files (the admin's download journey)",
     "reports.statement_download": "CSV, XLSX and PDF files (the admin's download journey)",
+    "reports.liquidation_download": "CSV, XLSX and PDF files (tests/reports/test_liquidation.py)",
     "reports.siuss_month_xml": "a SIUSS XML file",
     "reports.siuss_flow_xml": "a SIUSS XML file",
     "provider.redemptions_csv": "a CSV file",
