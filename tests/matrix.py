@@ -13,7 +13,6 @@ from werkzeug.routing.converters import AnyConverter, NumberConverter
 
 from voucher.permissions import PERMISSIONS
 
-from voucher.models.user import ROLES  # every role, the ragioneria (finance) included
 MISSING_ID = 999999
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")

@@ -1,4 +1,5 @@
-"""CSV, XLSX and PDF exports hold the same figures as the JSON."""
+"""CSV, XLSX and PDF exports hold the same figures as the JSON; the statement's also its
+fund, CUP, Comune and legal model, and its subtotals."""
 
 import csv
 import io
@@ -10,7 +11,14 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import factories as f
-from tests.reports.world import Ledger, headers_for, issue, make_provider, make_scheme
+from tests.reports.world import (
+    Ledger,
+    headers_for,
+    issue,
+    make_provider,
+    make_scheme,
+    send_invoice,
+)
 from voucher.reports.render import render
 from voucher.services import clock
 from voucher.services.money import format_euro
@@ -198,3 +206,68 @@ def test_statement_export_names_each_kind_with_its_one_italian_word(world, lang)
     info = load_workbook(io.BytesIO(xlsx.data))["Informazioni"]
     cells = [str(cell) for row in info.iter_rows(values_only=True) for cell in row if cell]
     assert any("Stato del rendiconto: aperto." in cell for cell in cells)
+
+
+def test_statement_files_show_fund_cup_comune_model_and_subtotals(world):
+    """Lines carry fund, CUP, Comune and legal model; a second section sums them per fund,
+    CUP and Comune to the statement's totals; the notes say the model and the invoices."""
+    w = world
+    path = _path(w, "statement")
+    body = fetch(w, path, "json").get_json()
+    sent = send_invoice(
+        w["client"],
+        headers_for(w["client"], "finance"),
+        w["provider"],
+        f"{YEAR}-02",
+        body["total_public_cents"],
+        number="FT-9",
+    )
+    assert sent.status_code == 201, sent.get_json()
+
+    book = load_workbook(io.BytesIO(fetch(w, path, "xlsx").data))
+    assert book.sheetnames == [book.worksheets[0].title, "Subtotali", "Informazioni"]
+    lines = list(book.worksheets[0].iter_rows(values_only=True))
+    rows = [dict(zip(lines[0], line, strict=True)) for line in lines[1:-1]]
+    assert {(r["Fondo"], r["Codice ISTAT"], r["Comune"]) for r in rows} == {
+        (fund, comune["istat_code"], comune["name"])
+        for fund in ("FSC_OS", "FONDO_POVERTA")
+        for comune in (f.FIRENZE, f.FIESOLE)
+    }
+    assert {r["Modello"] for r in rows} == {"Acquisto"} and {r["CUP"] for r in rows} == {None}
+    subtotals = list(book["Subtotali"].iter_rows(values_only=True))
+    assert subtotals[0] == (
+        "Fondo",
+        "CUP",
+        "Codice ISTAT",
+        "Comune",
+        "Quota pubblica",
+        "Compartecipazione",
+        "Da fatturare",
+    )
+    assert len(subtotals) == 2 + len(body["subtotals"]) == 6
+    total = dict(zip(subtotals[0], subtotals[-1], strict=True))
+    assert total["Fondo"] == "Totale"
+    for header, key in (
+        ("Quota pubblica", "total_public_cents"),
+        ("Compartecipazione", "total_copay_cents"),
+        ("Da fatturare", "total_public_cents"),  # every scheme here is a purchase
+    ):
+        assert Decimal(str(total[header])) * 100 == body[key]
+    notes = [row[1] for row in book["Informazioni"].iter_rows(values_only=True) if row[0] == "Nota"]
+    assert any("Modello: acquisto del servizio" in note for note in notes)
+    assert any(
+        note.startswith("Fatture registrate: n. FT-9 del ")
+        and note.endswith(", corrisponde al rendiconto.")
+        for note in notes
+    )
+
+    with pymupdf.open(stream=fetch(w, path, "pdf").data, filetype="pdf") as document:
+        text = " ".join(page.get_text() for page in document).replace("\n", " ")
+    assert "Subtotali per fondo, CUP e Comune" in text and "Fiesole" in text
+    assert "n. FT-9 del" in text
+
+    csv_lines = list(
+        csv.reader(io.StringIO(fetch(w, path, "csv").data.decode("utf-8-sig")), delimiter=";")
+    )
+    assert csv_lines[0][4:9] == ["Fondo", "CUP", "Codice ISTAT", "Comune", "Modello"]
+    assert {line[7] for line in csv_lines[1:-1]} == {"Firenze", "Fiesole"}

@@ -11,6 +11,7 @@ from ..models import Provider
 from ..periods import Month
 from ..reports.fsc import fsc_report
 from ..reports.funds import fondo_poverta_report, funds_report
+from ..reports.liquidation import liquidation_report
 from ..reports.render import MIMETYPES, render
 from ..reports.siuss import siuss_report
 from ..reports.statement import statement_report
@@ -24,6 +25,8 @@ from .schemas_reports import (
     FundsReportSchema,
     InvoiceQuerySchema,
     InvoiceRecordedSchema,
+    LiquidationQuerySchema,
+    LiquidationReportSchema,
     MonthQuerySchema,
     PaidSchema,
     SiussQuerySchema,
@@ -278,3 +281,29 @@ def siuss(args):
         content_type=mimetype,
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+
+
+@blp.route("/reports/liquidation")
+@requires("report.read")
+@blp.arguments(LiquidationQuerySchema, location="query")
+@blp.response(200, LiquidationReportSchema)
+@blp.doc(security=BEARER_SECURITY, **_files_doc(LiquidationReportSchema))
+def liquidation(args):
+    """The month's liquidation proposal (proposta di liquidazione): its approved and paid
+    statements, one document (group) per fund and CUP; open months are not proposed.
+
+    Each group has one row per provider: partita IVA, codice fiscale, IBAN, public_cents
+    (what the ente pays), purchase_cents (of which the provider invoices: the lines of
+    `purchase` schemes), the month's invoices for that CUP (with `matches`), and the
+    statement's `state`: `paid` (with payment_reference and paid_on), `ready` (nothing
+    blocks its payment on payment_date, today) or `blocked` with its `reasons`, the same as
+    `…/statement/paid` gives; they concern the whole statement, which is paid at once.
+    Group totals and the grand total also split public_cents by state. `fund_code` and
+    `cup` keep one fund or one CUP. As a file: XLSX (one sheet per fund and CUP, and a
+    summary), PDF (the act, with room for the signature) or CSV (one flat table)."""
+    month: Month = args["month"]
+    fund_code, cup = args.get("fund_code"), args.get("cup")
+    data = liquidation_report(month, fund_code=fund_code, cup=cup)
+    params = {"month": str(month)}
+    params.update({k: v for k, v in (("fund_code", fund_code), ("cup", cup)) if v})
+    return _answer("liquidation", args["format"], data, **params)

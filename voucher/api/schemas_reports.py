@@ -299,3 +299,68 @@ class StatementSchema(_ReportSchema):
         fields.String(),
         metadata={"description": "Cosa blocca oggi il pagamento (vuoto se si può pagare)"},
     )
+
+
+# --- The liquidation proposal --------------------------------------------------------------
+
+
+class LiquidationQuerySchema(MonthQuerySchema):
+    fund_code = fields.String(
+        validate=validate.Regexp(r"^[A-Z0-9_]{1,32}$", error="Codice non valido.")
+    )
+    cup = fields.String(validate=validate.Regexp(r"^[A-Z0-9]{15}$", error="CUP di 15 caratteri."))
+
+
+class LiquidationComuneSchema(Schema):
+    comune_istat = fields.String(required=True)
+    comune_name = fields.String()
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+    purchase_cents = fields.Integer(required=True)
+
+
+class LiquidationRowSchema(Schema):
+    fund_code = fields.String(required=True)
+    cup = fields.String(allow_none=True)
+    provider_id = fields.Integer(required=True)
+    provider_name = fields.String(required=True)
+    vat_number = fields.String(required=True)
+    fiscal_code = fields.String(allow_none=True)
+    iban = fields.String(allow_none=True)
+    public_cents = fields.Integer(required=True, metadata={"description": "Da liquidare"})
+    copay_cents = fields.Integer(required=True)
+    purchase_cents = fields.Integer(required=True, metadata={"description": "Da fatturare"})
+    comuni = fields.List(fields.Nested(LiquidationComuneSchema))
+    invoices = fields.List(fields.Nested(InvoiceSchema), required=True)
+    invoice_missing = fields.Boolean(required=True)
+    state = fields.String(required=True, metadata={"enum": ["paid", "ready", "blocked"]})
+    reasons = fields.List(fields.String(), required=True)
+    payment_reference = fields.String(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+
+
+class LiquidationTotalsSchema(Schema):
+    providers = fields.Integer(required=True)
+    public_cents = fields.Integer(required=True)
+    copay_cents = fields.Integer(required=True)
+    purchase_cents = fields.Integer(required=True)
+    paid_cents = fields.Integer(required=True)
+    ready_cents = fields.Integer(required=True)
+    blocked_cents = fields.Integer(required=True)
+
+
+class LiquidationGroupSchema(Schema):
+    fund_code = fields.String(required=True)
+    fund_name = fields.String()
+    cup = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(LiquidationRowSchema), required=True)
+    totals = fields.Nested(LiquidationTotalsSchema, required=True)
+
+
+class LiquidationReportSchema(_ReportSchema):
+    month = fields.String(required=True)
+    fund_code = fields.String(allow_none=True)
+    cup = fields.String(allow_none=True)
+    payment_date = fields.Date()
+    groups = fields.List(fields.Nested(LiquidationGroupSchema), required=True)
+    totals = fields.Nested(LiquidationTotalsSchema, required=True)

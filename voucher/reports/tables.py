@@ -1,4 +1,5 @@
-"""Each report as a table (title, typed columns, rows, totals): what the CSV, XLSX and PDF
+"""Each report as a table (title, typed columns, rows, totals), and the further sections a
+report may have (each with its title, columns, rows and totals): what the CSV, XLSX and PDF
 renderers share, so that the three files always hold the same figures as the JSON."""
 
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 
 from ..models.status import LedgerKind, StatementStatus
+from ..services.money import format_euro
 from .fsc import BASIS_LABELS, USER_GROUPS
 
 
@@ -18,11 +20,30 @@ class Column:
     key: str
     header: str
     kind: str = "text"
+    # False: left out of the PDF, where the section's title already says it.
+    in_pdf: bool = True
+    # False: a code (partita IVA, IBAN) that the PDF keeps on one line, never squeezed.
+    wrap: bool = True
+
+
+@dataclass
+class Section:
+    """One titled table of a report: a sheet of the XLSX, a section of the PDF."""
+
+    title: str
+    columns: list[Column]
+    rows: list[list]
+    totals: list | None = None
+    sheet: str = ""  # the XLSX sheet's name, when not the title's first 31 characters
 
 
 @dataclass
 class Table:
-    """A report ready to render: rows are lists of values in column order."""
+    """A report ready to render: rows are lists of values in column order.
+
+    The CSV holds the main table (columns, rows, totals) alone. The XLSX and the PDF show it,
+    then each of `sections`; or, when `grouped`, the sections in its place: they split its
+    rows by group (the liquidation proposal, one document per fund and CUP)."""
 
     name: str
     title: str
@@ -35,6 +56,18 @@ class Table:
     ente_fiscal_code: str = ""
     generated_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    grouped: bool = False
+    # The PDF ends with room for this officer's signature: the file is an act.
+    signature: str = ""
+
+    @property
+    def main(self) -> Section:
+        return Section(self.title, self.columns, self.rows, self.totals)
+
+    def parts(self) -> list[Section]:
+        """The tables the XLSX (a sheet each) and the PDF show, in order."""
+        return list(self.sections) if self.grouped else [self.main, *self.sections]
 
 
 def _values(columns: list[Column], record: dict) -> list:
@@ -196,14 +229,28 @@ def _italian(labelled) -> dict[str, str]:
         return {member.value: str(member.label) for member in labelled}
 
 
+# The scheme's legal model, as the statement's files name it (see voucher.services.payments).
+LEGAL_MODEL_WORDS = {"purchase": "Acquisto", "contribution": "Contributo"}
+LEGAL_MODEL_NOTES = {
+    "purchase": "acquisto del servizio (il fornitore fattura all'ente la quota pubblica)",
+    "contribution": "contributo (la famiglia acquista, l'ente paga il contributo per suo conto)",
+}
+
+
 def statement_table(data: dict) -> Table:
-    """A provider's monthly statement: one row per ledger entry, net totals."""
+    """A provider's monthly statement: one row per ledger entry with its fund, CUP, Comune
+    of competence and legal model, net totals; then its subtotals per fund, CUP and Comune."""
     kinds = _italian(LedgerKind)
     columns = [
         Column("date", "Data", "date"),
         Column("kind_label", "Tipo"),
-        Column("voucher_code", "Buono"),
+        Column("voucher_code", "Buono", wrap=False),
         Column("service", "Servizio"),
+        Column("fund_code", "Fondo", wrap=False),
+        Column("cup", "CUP", wrap=False),
+        Column("comune_istat", "Codice ISTAT", wrap=False),
+        Column("comune_name", "Comune"),
+        Column("model", "Modello"),
         Column("quantity", "Quantità", "decimal"),
         Column("amount_cents", "Costo", "cents"),
         Column("public_cents", "Quota pubblica", "cents"),
@@ -218,12 +265,9 @@ def statement_table(data: dict) -> Table:
             **line,
             "kind_label": label,
             "service": f"{line['service_code']} {line['service_name']}",
+            "model": LEGAL_MODEL_WORDS.get(line.get("legal_model"), line.get("legal_model")),
         }
         rows.append(_values(columns, record))
-    status = _italian(StatementStatus).get(data["status"], data["status"])
-    notes = [f"Stato del rendiconto: {status}."]
-    if data.get("payment_reference"):
-        notes.append(f"Pagamento: {data['payment_reference']} del {data['paid_on']:%d/%m/%Y}.")
     return _table(
         data,
         name="statement",
@@ -240,8 +284,58 @@ def statement_table(data: dict) -> Table:
                 "copay_cents": data["total_copay_cents"],
             },
         ),
-        notes=notes,
+        notes=_statement_notes(data),
+        sections=[_subtotals_section(data["subtotals"])] if data.get("subtotals") else [],
     )
+
+
+def _subtotals_section(subtotals: list[dict]) -> Section:
+    """The statement per fund, CUP and Comune: one invoice or one recharge each."""
+    columns = [
+        Column("fund_code", "Fondo"),
+        Column("cup", "CUP"),
+        Column("comune_istat", "Codice ISTAT"),
+        Column("comune_name", "Comune"),
+        Column("public_cents", "Quota pubblica", "cents"),
+        Column("copay_cents", "Compartecipazione", "cents"),
+        Column("purchase_cents", "Da fatturare", "cents"),
+    ]
+    sums = {c.key: sum(row[c.key] for row in subtotals) for c in columns if c.kind == "cents"}
+    return Section(
+        title="Subtotali per fondo, CUP e Comune",
+        sheet="Subtotali",
+        columns=columns,
+        rows=[_values(columns, row) for row in subtotals],
+        totals=_totals(columns, sums),
+    )
+
+
+def _statement_notes(data: dict) -> list[str]:
+    """The status and payment, the legal models, and the invoices recorded."""
+    status = _italian(StatementStatus).get(data["status"], data["status"])
+    notes = [f"Stato del rendiconto: {status}."]
+    if data.get("payment_reference"):
+        notes.append(f"Pagamento: {data['payment_reference']} del {data['paid_on']:%d/%m/%Y}.")
+    models = [LEGAL_MODEL_NOTES.get(m, m) for m in data.get("legal_models", [])]
+    if models:
+        notes.append(
+            "Da fatturare: la quota pubblica delle misure in acquisto del servizio. "
+            f"Modello: {'; '.join(models)}."
+        )
+    if "invoices" in data:
+        invoices = [
+            f"n. {i['number']} del {i['date']:%d/%m/%Y}"
+            + (f", CUP {i['cup']}" if i.get("cup") else "")
+            + f", {format_euro(i['total_cents'])}, "
+            + ("corrisponde al rendiconto" if i.get("matches") else "non corrisponde al rendiconto")
+            for i in data["invoices"]
+        ]
+        notes.append(
+            f"Fatture registrate: {'; '.join(invoices)}."
+            if invoices
+            else "Nessuna fattura registrata."
+        )
+    return notes
 
 
 TABLES = {

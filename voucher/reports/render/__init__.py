@@ -4,7 +4,8 @@
 the same in every format.
 """
 
-from ..tables import tabulate
+from ..liquidation import liquidation_table
+from ..tables import Table, tabulate
 
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -23,7 +24,7 @@ def render(report_name: str, fmt: str, data: dict) -> tuple[bytes, str, str]:
         from .siuss_xml import flow_filename, render_flow
 
         return render_flow(data), MIMETYPES["xml"], flow_filename(data)
-    table = tabulate(report_name, data)
+    table = table_of(report_name, data)
     if fmt == "csv":
         from .csv import render_csv as renderer
     elif fmt == "xlsx":
@@ -33,3 +34,10 @@ def render(report_name: str, fmt: str, data: dict) -> tuple[bytes, str, str]:
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return renderer(table), MIMETYPES[fmt], f"{table.filename}.{fmt}"
+
+
+def table_of(report_name: str, data: dict) -> Table:
+    """The table of a report's data: the liquidation proposal builds its own, in sections."""
+    if report_name == "liquidation":
+        return liquidation_table(data)
+    return tabulate(report_name, data)

@@ -1,6 +1,7 @@
 """XLSX with typed cells: amounts are numbers in euros (exact Decimals) with a euro format."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..tables import Table, euros
+from ..tables import Section, Table, euros
 
 EURO_FORMAT = "#,##0.00 €"
 NUMBER_FORMATS = {
@@ -19,6 +20,7 @@ NUMBER_FORMATS = {
     "date": "DD/MM/YYYY",
 }
 _WIDTHS = {"int": 12, "cents": 16, "decimal": 12, "date": 12}
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
 
 
 def cell_value(value, kind: str):
@@ -36,8 +38,8 @@ def cell_value(value, kind: str):
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _write_row(sheet, row_index: int, values, table: Table, bold: bool = False) -> None:
-    for col_index, (value, column) in enumerate(zip(values, table.columns, strict=True), start=1):
+def _write_row(sheet, row_index: int, values, columns, bold: bool = False) -> None:
+    for col_index, (value, column) in enumerate(zip(values, columns, strict=True), start=1):
         kind = "text" if bold and col_index == 1 and isinstance(value, str) else column.kind
         cell = sheet.cell(row=row_index, column=col_index, value=cell_value(value, kind))
         if cell.data_type == "f":  # text that looks like a formula stays text
@@ -48,24 +50,45 @@ def _write_row(sheet, row_index: int, values, table: Table, bold: bool = False) 
             cell.font = Font(bold=True)
 
 
-def render_xlsx(table: Table) -> bytes:
-    """One sheet with the table (bold frozen header, totals row) and one with its context."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31].replace("/", "-")
-    for col_index, column in enumerate(table.columns, start=1):
+def sheet_name(text: str, taken: set[str]) -> str:
+    """A valid sheet name (at most 31 characters, none of \\ / ? * [ ] :), unique in the
+    book."""
+    base = _SHEET_FORBIDDEN.sub("-", text)[:31].strip() or "Foglio"
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    taken.add(name.lower())
+    return name
+
+
+def _write_section(sheet, section: Section) -> None:
+    """A bold frozen header, the rows, a bold totals row."""
+    for col_index, column in enumerate(section.columns, start=1):
         cell = sheet.cell(row=1, column=col_index, value=column.header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         width = _WIDTHS.get(column.kind, max(14, min(40, len(column.header) + 4)))
         sheet.column_dimensions[get_column_letter(col_index)].width = width
-    for row_index, row in enumerate(table.rows, start=2):
-        _write_row(sheet, row_index, row, table)
-    if table.totals is not None:
-        _write_row(sheet, len(table.rows) + 2, table.totals, table, bold=True)
+    for row_index, row in enumerate(section.rows, start=2):
+        _write_row(sheet, row_index, row, section.columns)
+    if section.totals is not None:
+        _write_row(sheet, len(section.rows) + 2, section.totals, section.columns, bold=True)
     sheet.freeze_panes = "A2"
 
-    info = book.create_sheet("Informazioni")
+
+def render_xlsx(table: Table) -> bytes:
+    """A sheet with the table and one for each section (or, for a grouped report, one per
+    section alone), then one with its context."""
+    book = Workbook()
+    taken: set[str] = set()
+    for index, section in enumerate(table.parts()):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = sheet_name(section.sheet or section.title, taken)
+        _write_section(sheet, section)
+
+    info = book.create_sheet(sheet_name("Informazioni", taken))
     generated = table.generated_at.strftime("%d/%m/%Y %H:%M") if table.generated_at else ""
     for row in (
         ("Ente", table.ente_name),
