@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from werkzeug.routing.converters import AnyConverter, NumberConverter
 
+from voucher.models.user import ROLES as EVERY_ROLE
 from voucher.permissions import PERMISSIONS
 
+ROLES = EVERY_ROLE  # the ragioneria (finance) included
 MISSING_ID = 999999
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _ARGUMENT = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
