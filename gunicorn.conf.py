@@ -2,17 +2,23 @@
 
     gunicorn -c gunicorn.conf.py 'voucher:create_app()'
 
-Environment: BIND (host:port; default 0.0.0.0:$PORT), PORT (8000), WEB_CONCURRENCY (workers;
-default 2 × cores + 1, at most 12), GUNICORN_THREADS (1 per worker: synchronous workers;
-more than 1 makes them threaded), GUNICORN_TIMEOUT (60 s), FORWARDED_ALLOW_IPS (the proxies
-whose X-Forwarded-* headers are believed; 127.0.0.1).
+Environment: BIND (host:port; default $HOST:$PORT), HOST (127.0.0.1: only the reverse proxy on
+the same machine reaches gunicorn; 0.0.0.0 for a proxy elsewhere), PORT (8000), WEB_CONCURRENCY
+(workers; default 2 × cores + 1, at most 12), GUNICORN_THREADS (1 per worker: synchronous
+workers; more than 1 makes them threaded), GUNICORN_TIMEOUT (60 s), FORWARDED_ALLOW_IPS (the
+proxies whose X-Forwarded-* headers are believed, by gunicorn and by the application alike;
+127.0.0.1,::1).
 """
 
 import gc
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Loopback unless told otherwise: a client that reached gunicorn past the proxy would be
+# answered without TLS, and could send X-Forwarded-For headers of its own choosing.
+bind = os.environ.get("BIND") or (
+    f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
+)
 
 # Workers share nothing but the database (and the rate-limit storage): any number works.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 12))
@@ -46,12 +52,17 @@ max_requests_jitter = 2000
 limit_request_line = 8190
 limit_request_fields = 100
 
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The same list the application reads (voucher.proxies): X-Forwarded-For, -Proto and -Host
+# are believed only from these addresses, never from a client that connects directly.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # No gunicorn access log: a path can hold a voucher code (/api/v1/vouchers/<code>). The
 # application logs every request itself, by route template, method, status and duration
 # (logger voucher.access, one JSON line on stderr).
 accesslog = None
+# Should one be turned on all the same (--access-logfile), it logs the path alone: never the
+# query string (gunicorn's default logs the request line whole) nor the client's address.
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 

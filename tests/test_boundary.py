@@ -19,7 +19,7 @@ from tests import factories as f
 from voucher.errors import Conflict
 from voucher.extensions import db
 from voucher.models import AuditEvent, Provider
-from voucher.services import SYSTEM, providers
+from voucher.services import SYSTEM, providers, sign_in
 
 # A page and an endpoint whose views are swapped, for one test, for a view that writes
 # and then fails.
@@ -82,8 +82,7 @@ def test_a_refusal_after_writing_leaves_nothing_written(app, client, monkeypatch
 
 def _failed_logins(user) -> int:
     db.session.rollback()  # drops whatever the request left uncommitted
-    db.session.expire_all()
-    return db.session.get(type(user), user.id).failed_logins
+    return sign_in.failure_count(user.username, "127.0.0.1")
 
 
 def test_a_failed_sign_in_on_a_page_is_counted_although_refused(app, client):

@@ -41,10 +41,11 @@ def register_config(app: Flask, config_name: str | None, overrides: dict) -> Non
     if app.config["RATELIMIT_STORAGE_URI"].startswith("voucher+db"):
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"url": app.config["SQLALCHEMY_DATABASE_URI"]}
     if app.config.get("TRUSTED_PROXIES"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from .proxies import TrustedProxyFix
 
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = TrustedProxyFix(
+            app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["FORWARDED_ALLOW_IPS"]
+        )
 
 
 def register_logging(app: Flask) -> None:
@@ -94,8 +95,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     from .boundary import register_error_handlers as register
+    from .web.errors import refuse_unstorable_input
 
     register(app)
+    refuse_unstorable_input(app)
 
 
 def register_cli(app: Flask) -> None:

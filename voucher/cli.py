@@ -4,9 +4,11 @@ flask --app voucher db upgrade
 flask --app voucher create-user USERNAME --role ROLE [--provider ID]
 flask --app voucher demo
 flask --app voucher expire
+flask --app voucher retention [--dry-run]
 flask --app voucher worker [--once]
 flask --app voucher audit verify
 flask --app voucher keys rotate
+flask --app voucher break-glass-report [--days 7]
 """
 
 import sys
@@ -97,11 +99,50 @@ def demo_command(password):
 
 @click.command("expire")
 def expire_command():
-    """The nightly job: mark vouchers past their validity as expired."""
+    """The nightly job: mark vouchers past their validity as expired, and delete the batch
+    letters and form tokens kept too long, and ended sessions, API tokens and sign-in locks."""
+    from .services.users import purge_ended_sessions
     from .services.vouchers import expire_vouchers
 
     count = run_in_transaction(lambda: expire_vouchers(SYSTEM))
     click.echo(f"Buoni scaduti: {count}.")
+    _purge_pin_material()
+    ended = run_in_transaction(purge_ended_sessions)
+    click.echo(f"Sessioni, token e blocchi d'accesso scaduti eliminati: {ended}.")
+
+
+def _purge_pin_material() -> None:
+    """Part of the nightly job: batch letters past BATCH_LETTERS_KEEP_DAYS (PINs in clear)
+    and one-time form tokens past their lifetime."""
+    from .services.batch_files import purge_expired_letters
+    from .services.form_tokens import purge_tokens
+
+    days = current_app.config["BATCH_LETTERS_KEEP_DAYS"]
+    batches = run_in_transaction(lambda: purge_expired_letters(SYSTEM, days))
+    click.echo(f"Lotti con lettere eliminate (oltre {days} giorni): {batches}.")
+    tokens = run_in_transaction(purge_tokens)
+    click.echo(f"Token dei moduli scaduti eliminati: {tokens}.")
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Conta soltanto, senza modificare nulla.")
+def retention_command(dry_run):
+    """The nightly retention job: pseudonymise the personal details kept past their period
+    (voucher.services.retention); one audit event per run, with counts."""
+    from .services import retention
+
+    if dry_run:
+        due = retention.people_due_now()
+        click.echo(f"Beneficiari da pseudonimizzare: {due}.")
+        return
+    outcome = run_in_transaction(lambda: retention.run_retention(SYSTEM))
+    click.echo(
+        f"Beneficiari pseudonimizzati (ultimo buono terminato prima del "
+        f"{outcome.personal_cutoff:%d/%m/%Y}): {outcome.pseudonymised}; nuclei: "
+        f"{outcome.households}; righe di caricamenti massivi: {outcome.batch_rows}; lotti con "
+        f"lettere eliminate: {outcome.letters_purged}. Movimenti contabili oltre il periodo di "
+        f"conservazione (mai cancellati): {outcome.accounting_past_retention}."
+    )
 
 
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -159,15 +200,38 @@ def worker_command(once, poll):
     run_forever(stop, poll)
 
 
+@click.command("break-glass-report")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366))
+def break_glass_report_command(days):
+    """The break-glass accesses of the last days, for the admin's weekly review."""
+    from datetime import UTC
+
+    from .services import clock
+    from .services.reach import break_glass_report
+
+    grants = break_glass_report(days)
+    click.echo(f"Accessi straordinari negli ultimi {days} giorni: {len(grants)}.")
+    for grant in grants:
+        granted = grant.granted_at  # naive from SQLite, which keeps UTC
+        granted = granted if granted.tzinfo else granted.replace(tzinfo=UTC)
+        at = granted.astimezone(clock.ROME).strftime("%d/%m/%Y %H:%M")
+        click.echo(
+            f"  {at}  {grant.user.username:<16} {grant.object_type} {grant.object_id}: "
+            f"{grant.reason}"
+        )
+
+
 def register_commands(app: Flask) -> None:
     """Add the application's commands to `flask --app voucher`."""
     for command in (
         create_user_command,
         demo_command,
         expire_command,
+        retention_command,
         worker_command,
         audit_cli,
         keys_cli,
+        break_glass_report_command,
     ):
         app.cli.add_command(command)
 

@@ -77,6 +77,9 @@ class Config:
         self.PUBLIC_URL = env.get("PUBLIC_URL", "").rstrip("/")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # A staff session ends this long after sign-in, however busy (not an idle limit).
+        self.STAFF_SESSION_LIFETIME = timedelta(hours=float(env.get("STAFF_SESSION_HOURS", "8")))
+        self.PERMANENT_SESSION_LIFETIME = self.STAFF_SESSION_LIFETIME
         # Counters shared by every worker: Redis when configured, else the database itself.
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "voucher+db://")
         self.RATELIMIT_STORAGE_OPTIONS = (
@@ -87,10 +90,21 @@ class Config:
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+        # The proxies whose X-Forwarded-* headers are believed: gunicorn's own setting.
+        self.FORWARDED_ALLOW_IPS = env.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
         # Bulk issuance: a thread in each web process, unless `flask worker` runs apart.
         self.BATCH_WORKER_THREAD = _bool("BATCH_WORKER_THREAD", True)
         self.BATCH_CHUNK_SIZE = int(env.get("BATCH_CHUNK_SIZE", "200"))
         self.BATCH_LEASE_SECONDS = int(env.get("BATCH_LEASE_SECONDS", "300"))
+        # The batch letters hold PINs in clear: downloaded once, else deleted after this many days.
+        self.BATCH_LETTERS_KEEP_DAYS = max(0, int(env.get("BATCH_LETTERS_KEEP_DAYS", "7")))
+        # Wrong PINs a staff member may type on the letter-with-PIN form in an hour.
+        self.STAFF_PIN_CHECKS_PER_HOUR = max(1, int(env.get("STAFF_PIN_CHECKS_PER_HOUR", "10")))
+        # Retention (voucher.services.retention); the ente's own settings override both.
+        self.RETENTION_PERSONAL_YEARS = int(env.get("RETENTION_PERSONAL_YEARS", "5"))
+        self.RETENTION_ACCOUNTING_YEARS = int(env.get("RETENTION_ACCOUNTING_YEARS", "10"))
+        # The key of the pseudonyms that replace fiscal codes: derived from PIN_PEPPER unless set.
+        self.PSEUDONYM_KEY = env.get("PSEUDONYM_KEY") or None
 
 
 class DevelopmentConfig(Config):

@@ -3,7 +3,8 @@
 
 Reach (which objects a provider may see) is a second question, answered by
 `Actor.sees_provider` (voucher.services): a provider sees only its own data, and everything
-else is 404 to it.
+else is 404 to it. Likewise a social worker sees only the people and vouchers of the Comuni
+assigned to them, if any (voucher.services.reach).
 """
 
 STAFF = frozenset({"admin", "social_worker"})
@@ -24,11 +25,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scheme.read": frozenset({"admin", "social_worker", "auditor", "finance"}),
     "beneficiary.manage": STAFF,
     "beneficiary.read": STAFF,
+    # A data-subject request (GDPR art. 15): the admin answers for the ente, as controller.
+    "beneficiary.export": frozenset({"admin"}),
     "voucher.issue": STAFF,
     "voucher.manage": STAFF,
     "voucher.read": frozenset({"admin", "social_worker", "auditor", "provider"}),
-    # The letter is addressed to the beneficiary, with personal data: providers never print it.
-    "voucher.print": frozenset({"admin", "social_worker", "auditor"}),
+    # The letter is addressed to the beneficiary, with personal data (name, address, scheme):
+    # only staff print it; auditors read reports, the audit trail and SIUSS, not letters.
+    "voucher.print": STAFF,
     "redemption.create": frozenset({"provider"}),
     "redemption.read": ALL,
     "redemption.reverse": STAFF,
@@ -46,6 +50,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "siuss.exchange": frozenset({"admin", "auditor"}),
     "siuss.manage": frozenset({"admin"}),
     "audit.read": ACCOUNTS,
+    # Opening one record outside one's Comuni, with a reason (the others see every Comune);
+    # the admin reviews these accesses every week.
+    "access.break_glass": frozenset({"social_worker"}),
+    "access.review": frozenset({"admin"}),
 }
 
 

@@ -215,8 +215,8 @@ def test_ten_wrong_passwords_lock_the_account(client, app):
     for _ in range(users.MAX_FAILED_LOGINS):
         wrong = client.post("/accesso", data={"username": admin.username, "password": "sbagliata"})
         assert wrong.status_code == 200
-    assert admin.locked_until is not None
-    # Even the right password is refused while the lock lasts, on pages and on the API.
+    # Even the right password is refused from that address while the lock lasts, on pages
+    # and on the API (other addresses: tests/security/test_sessions_and_sign_in.py).
     right = client.post("/accesso", data={"username": admin.username, "password": f.PASSWORD})
     assert right.status_code == 200
     assert "Troppi tentativi" in right.get_data(as_text=True)

@@ -1,6 +1,6 @@
 """POST /api/v1/auth/token: a bearer token for a user's username and password."""
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -26,8 +26,11 @@ class TokenSchema(Schema):
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def create_token(credentials):
-    """A session token (expires after API_TOKEN_TTL); wrong credentials are 401 (the
-    refusal keeps the failure count that throttles guessing)."""
-    user = users.authenticate(credentials["username"], credentials["password"])
+    """A session token (expires after API_TOKEN_TTL, never renewed: a new one needs the
+    password again); wrong credentials are 401, and too many from one address for one
+    username 429 `locked`, known or not (the refusal keeps the failure count)."""
+    user = users.authenticate(
+        credentials["username"], credentials["password"], address=request.remote_addr
+    )
     token, seconds = users.issue_token(user, current_app.config["API_TOKEN_TTL"])
     return {"access_token": token, "token_type": "Bearer", "expires_in": seconds}

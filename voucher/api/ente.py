@@ -1,10 +1,11 @@
 """The ente and the Comuni it serves: the admin manages them, staff and auditors read."""
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from ..errors import NotFound
 from ..services import ente as ente_service
+from ..services import privacy
 from .fields import ProblemSchema, Text
 from .security import BEARER_SECURITY, current_actor, requires
 
@@ -63,6 +64,56 @@ class ComuneSchema(Schema):
         return official.province if official else None
 
 
+class PrivacySchema(Schema):
+    """The privacy notice's contacts and the retention periods in force."""
+
+    pec = fields.String(allow_none=True, metadata={"description": "PEC dell'ente (titolare)"})
+    dpo_name = fields.String(
+        allow_none=True, metadata={"description": "Responsabile della protezione dei dati"}
+    )
+    dpo_email = fields.String(allow_none=True)
+    dpo_pec = fields.String(allow_none=True)
+    retention_personal_years = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Anni dalla fine dell'ultimo buono dopo i quali i dati personali "
+            "sono pseudonimizzati"
+        },
+    )
+    retention_accounting_years = fields.Integer(
+        required=True,
+        metadata={"description": "Anni di conservazione delle scritture contabili (almeno 10)"},
+    )
+    retention_personal_years_default = fields.Integer(
+        required=True, metadata={"description": "Il periodo della configurazione"}
+    )
+    retention_accounting_years_default = fields.Integer(required=True)
+    letters_keep_days = fields.Integer(
+        required=True,
+        metadata={"description": "Giorni dopo i quali le lettere con i PIN sono cancellate"},
+    )
+
+
+class PrivacyPatchSchema(Schema):
+    """A partial change: only the fields given change; null clears a contact, or brings a
+    period back to the configuration's."""
+
+    pec = Text(254, allow_none=True)
+    dpo_name = Text(200, allow_none=True)
+    dpo_email = Text(254, allow_none=True)
+    dpo_pec = Text(254, allow_none=True)
+    retention_personal_years = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(privacy.MIN_PERSONAL_YEARS, privacy.MAX_PERSONAL_YEARS),
+    )
+    retention_accounting_years = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(privacy.MIN_ACCOUNTING_YEARS, privacy.MAX_ACCOUNTING_YEARS),
+    )
+
+
 class EnteSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -73,6 +124,13 @@ class EnteSchema(Schema):
         allow_none=True, metadata={"description": "Codice ente SIUSS assegnato dall'INPS"}
     )
     comuni = fields.List(fields.Nested(ComuneSchema), required=True)
+    privacy = fields.Nested(PrivacySchema, required=True)
+
+    @pre_dump
+    def _with_privacy(self, ente, **_kwargs):
+        """The ente's own fields, and its privacy settings in force."""
+        data = {name: getattr(ente, name) for name in self.fields if name != "privacy"}
+        return {**data, "privacy": privacy.privacy_settings(ente)}
 
 
 @blp.route("/ente")
@@ -107,3 +165,23 @@ def put_ente(data):
 def patch_ente(data):
     """Change some of the ente's data (the SIUSS code, say); the rest stays as it is."""
     return ente_service.patch_ente(current_actor(), **data)
+
+
+@blp.route("/ente/privacy")
+@requires("ente.read")
+@blp.response(200, PrivacySchema)
+@blp.doc(security=BEARER_SECURITY)
+def get_privacy():
+    """The contacts of the privacy notice and the retention periods in force."""
+    return privacy.privacy_settings()
+
+
+@blp.route("/ente/privacy", methods=["PATCH"])
+@requires("ente.manage")
+@blp.arguments(PrivacyPatchSchema)
+@blp.response(200, PrivacySchema)
+@blp.alt_response(404, schema=ProblemSchema, description="Ente non ancora configurato")
+@blp.doc(security=BEARER_SECURITY)
+def patch_privacy(data):
+    """Change the privacy settings; what is not given stays as it is."""
+    return privacy.privacy_settings(privacy.update_privacy_settings(current_actor(), **data))

@@ -3,10 +3,10 @@ listed newest first. Personal data: staff only, like the beneficiary itself."""
 
 from flask_smorest import Blueprint
 
-from ..services import beneficiaries, isee
+from ..services import isee, read_audit
 from .fields import MAX_INT, ProblemSchema
 from .schemas_isee import IseeRecordInSchema, IseeRecordSchema
-from .security import BEARER_SECURITY, current_actor, requires
+from .security import BEARER_SECURITY, beneficiary_in_reach, current_actor, requires
 
 blp = Blueprint("api_isee", __name__, description="ISEE dei beneficiari")
 
@@ -29,7 +29,7 @@ def _not_found():
 def add_isee_record(data, beneficiary_id: int):
     """Record an ISEE certificate; the person's open vouchers of schemes with bands that
     read its type change coverage from the month after the DSU date."""
-    person = beneficiaries.get_beneficiary(beneficiary_id)
+    person = beneficiary_in_reach(beneficiary_id)
     return isee.add_isee_record(current_actor(), person, **data)
 
 
@@ -40,4 +40,6 @@ def add_isee_record(data, beneficiary_id: int):
 @blp.doc(security=BEARER_SECURITY)
 def list_isee_records(beneficiary_id: int):
     """The person's ISEE records, newest first (by DSU date, then by entry)."""
-    return isee.list_isee_records(beneficiaries.get_beneficiary(beneficiary_id))
+    person = beneficiary_in_reach(beneficiary_id)
+    read_audit.record_read(current_actor(), person)
+    return isee.list_isee_records(person)

@@ -1,12 +1,19 @@
-"""RFC 9457 problem details: how the API words every error (voucher.boundary decides when)."""
+"""RFC 9457 problem details: how the API words every error (voucher.boundary decides when),
+and the reading of request bodies, whose every failure is a 400 problem."""
+
+import json
 
 from flask import jsonify, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
 
 PROBLEM_TYPE = "application/problem+json"
+INVALID_JSON = "Il corpo della richiesta non è JSON valido."
+TOO_MANY_DIGITS = "Il corpo della richiesta contiene un numero con troppe cifre."
 
 # Codes for plain HTTP errors.
 CODE_BY_STATUS = {
@@ -117,14 +124,58 @@ def http_problem(error: HTTPException):
     if status == 422 or (messages and status == 400):
         errors = flatten_messages(messages or {})
         if status == 400:
-            return problem(
-                400, "bad_request", "Il corpo della richiesta non è JSON valido.", errors=errors
-            )
+            return problem(400, "bad_request", INVALID_JSON, errors=errors)
         return problem(422, "validation_error", "Alcuni campi non sono validi.", errors=errors)
     code = CODE_BY_STATUS.get(status, "http_error")
     detail = error.description if status != 500 else "Si è verificato un errore inatteso."
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(status, code, detail, headers=headers)
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # past sys.get_int_max_str_digits() (4,300): refused in linear time
+        raise _TooManyDigits from None
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, answering 400 `bad_request` to every body it cannot read, never a
+    server error. Python refuses to turn more than 4,300 digits into an int (a guard against
+    quadratic time) with a ValueError that the JSON decoder lets through: that is a bad body
+    too. (NaN and Infinity, which Python reads, reach the fields, which refuse them: 422.)"""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        try:
+            text = req.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            self._refuse(INVALID_JSON)
+        return json.loads(text, parse_int=_integer)
+
+    def load_json(self, req, schema):
+        try:
+            return super().load_json(req, schema)  # empty: missing; malformed: refused
+        except _TooManyDigits:
+            self._refuse(TOO_MANY_DIGITS)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        self._refuse(INVALID_JSON)
+
+    @staticmethod
+    def _refuse(message: str):
+        # Malformed input, not a fault: a 400 problem, never logged with a traceback.
+        abort(400, messages={"json": [message]})
+
+
+# flask-smorest's decorators take the parser when they are applied, so it is set here, before
+# any resource module builds its blueprint (this module is imported with the extensions).
+Blueprint.ARGUMENTS_PARSER = JsonBodyParser()
 
 
 class ProblemApi(Api):

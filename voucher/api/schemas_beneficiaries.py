@@ -76,5 +76,11 @@ class BeneficiarySchema(Schema):
     created_at = Timestamp(required=True)
 
 
-class BeneficiaryQuerySchema(Schema):
-    fiscal_code = Text(100, required=True)
+class BeneficiarySearchSchema(Schema):
+    """A look-up by codice fiscale, in the body of a POST (spaces and case ignored)."""
+
+    fiscal_code = Text(100, required=True, metadata={"description": "Codice fiscale personale"})
+
+
+class BeneficiaryQuerySchema(BeneficiarySearchSchema):
+    """The same look-up in the query string: deprecated, a URL is logged everywhere."""

@@ -5,10 +5,10 @@ from typing import TypeVar
 
 from flask import abort, g, request
 
-from ..errors import NotFound
+from ..errors import NotFound, VoucherNotFound
 from ..extensions import db
-from ..models import Provider
-from ..services import Actor
+from ..models import Beneficiary, Provider, Voucher
+from ..services import Actor, beneficiaries, reach
 from ..services.providers import actor_for_api_key, authenticate_api_key
 from ..services.users import actor_for, resolve_token
 
@@ -53,6 +53,24 @@ def load_in_reach(
     ):
         raise NotFound(message)
     return row
+
+
+def beneficiary_in_reach(beneficiary_id: int) -> Beneficiary:
+    """The beneficiary, or a 404 also when they are outside the social worker's Comuni (as
+    if they did not exist: break-glass access is asked for on the pages only, and once
+    granted it opens the record here too)."""
+    person = beneficiaries.get_beneficiary(beneficiary_id)
+    if not reach.sees_beneficiary(current_actor(), person):
+        raise NotFound("Beneficiario non trovato.")
+    return person
+
+
+def voucher_in_reach(voucher: Voucher) -> Voucher:
+    """The voucher, or `voucher_not_found` when it is charged to a Comune outside the social
+    worker's (see beneficiary_in_reach)."""
+    if not reach.sees_voucher(current_actor(), voucher):
+        raise VoucherNotFound("Nessun buono con questo codice.")
+    return voucher
 
 
 def requires(permission: str):

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..documents.signing import keyring
 from ..errors import NotFound, ValidationFailed
-from ..services import beneficiaries, competence, issuance, schemes, vouchers
+from ..services import beneficiaries, competence, issuance, reach, read_audit, schemes, vouchers
 from ..services.redemption import resolve_voucher_code
 from .fields import problem_responses
 from .schemas_vouchers import (
@@ -22,7 +22,7 @@ from .schemas_vouchers import (
     VoucherReasonSchema,
     VoucherSchema,
 )
-from .security import BEARER_SECURITY, current_actor, requires
+from .security import BEARER_SECURITY, current_actor, requires, voucher_in_reach
 
 blp = Blueprint("api_vouchers", __name__, description="Buoni servizio")
 
@@ -35,7 +35,10 @@ _VOUCHER_BY_AUDIENCE = {
         },
     }
 }
-_NOT_FOUND = {404: "`voucher_not_found`."}
+_NOT_FOUND = {
+    404: "`voucher_not_found`: anche un buono a carico di un Comune non assegnato "
+    "all'assistente sociale (l'accesso straordinario si chiede solo dalle pagine)."
+}
 _STATE_CONFLICT = {409: "`conflict`: il buono non è in uno stato che lo consente."}
 
 
@@ -47,8 +50,10 @@ def _no_store(response):
 
 
 def find_voucher(ref: str):
-    """A voucher by its code (case and dashes do not matter) or by its signed QR payload."""
-    return vouchers.get_voucher(resolve_voucher_code(ref) if ref.count(".") == 2 else ref)
+    """A voucher by its code (case and dashes do not matter) or by its signed QR payload;
+    one charged to a Comune outside the social worker's is not found."""
+    voucher = vouchers.get_voucher(resolve_voucher_code(ref) if ref.count(".") == 2 else ref)
+    return voucher_in_reach(voucher)
 
 
 def _referenced(getter, identifier: int, field: str, message: str):
@@ -82,6 +87,8 @@ def issue_voucher(data):
         "beneficiary_id",
         "Beneficiario sconosciuto.",
     )
+    if not reach.sees_beneficiary(current_actor(), person):  # outside the social worker's
+        raise ValidationFailed(errors={"beneficiary_id": ["Beneficiario sconosciuto."]})
     voucher, pin = issuance.issue_voucher(
         current_actor(), scheme, person, comune_istat=data["comune_istat"]
     )
@@ -109,6 +116,7 @@ def get_voucher(code):
     voucher = find_voucher(code)
     if current_actor().is_provider:
         return jsonify(ProviderVoucherSchema().dump(voucher))
+    read_audit.record_read(current_actor(), voucher)
     return voucher
 
 
@@ -121,12 +129,17 @@ def get_voucher(code):
             "description": "La lettera del buono, in PDF.",
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         },
-        **problem_responses({403: "`forbidden`: i fornitori non stampano i buoni.", **_NOT_FOUND}),
+        **problem_responses(
+            {403: "`forbidden`: solo il personale dei servizi stampa i buoni.", **_NOT_FOUND}
+        ),
     },
 )
 def voucher_pdf(code):
     """The printable voucher letter; its QR code encodes exactly `qr_payload`. Staff only."""
     voucher = find_voucher(code)
+    read_audit.record_read(
+        current_actor(), voucher, read_audit.LETTER, action="voucher.letter_read"
+    )
     # Imported here so that reportlab loads only when a letter is printed.
     from ..documents.letter import letters_pdf
     from ..services.letters import letter_for

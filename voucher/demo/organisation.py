@@ -8,7 +8,7 @@ from datetime import date
 from stdnum import luhn
 
 from ..models import Provider, Scheme, User
-from ..services import Actor, ente, providers, schemes, users
+from ..services import Actor, ente, providers, reach, schemes, users
 from .data import (
     API_KEY_PROVIDER,
     COMUNI,
@@ -49,6 +49,8 @@ def create_staff(actor, logins, password, provider_by_key) -> tuple[User, User, 
         actor, logins, password, "assistente", "social_worker", "Chiara Nocentini",
         "assistente sociale",
     )  # fmt: skip
+    # She serves every Comune of the Ambito: the admin narrows them on her user page.
+    reach.set_team(actor, worker, [c.id for c in ente.get_ente().comuni])
     provider = provider_by_key[OPERATOR_PROVIDER]
     operator = create_login(
         actor, logins, password, "operatore", "provider", "Marco Guidi",

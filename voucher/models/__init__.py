@@ -5,10 +5,12 @@ from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
 from .beneficiary import CATEGORIES, ISEE_TYPES, Beneficiary, Household, IseeRecord
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
+from .form_token import FORM_TOKEN_PURPOSES, FormToken
 from .ledger import LedgerEntry
 from .provider import Accreditation, ApiKey, Provider
 from .ratelimit import RateLimitCounter
 from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_service
+from .selfservice import BeneficiarySession
 from .statement import (
     STATEMENT_STATUSES,
     SiussFlow,
@@ -17,13 +19,16 @@ from .statement import (
     StatementInvoice,
     StatementLine,
 )
+from .team import BREAK_GLASS_KINDS, BreakGlassGrant, TeamComune
 from .user import ROLES, ApiToken, User
 from .voucher import VOUCHER_STATUSES, Voucher, VoucherCompetence, VoucherCoverage
 
 __all__ = [
     "AREAS",
     "BATCH_STATUSES",
+    "BREAK_GLASS_KINDS",
     "CATEGORIES",
+    "FORM_TOKEN_PURPOSES",
     "ISEE_TYPES",
     "ROLES",
     "SCHEME_STATUSES",
@@ -36,9 +41,12 @@ __all__ = [
     "AuditChain",
     "AuditEvent",
     "Beneficiary",
+    "BeneficiarySession",
+    "BreakGlassGrant",
     "Comune",
     "CopayBand",
     "Ente",
+    "FormToken",
     "Fund",
     "Household",
     "IseeRecord",
@@ -56,6 +64,7 @@ __all__ = [
     "Statement",
     "StatementInvoice",
     "StatementLine",
+    "TeamComune",
     "User",
     "Voucher",
     "VoucherCompetence",

@@ -24,6 +24,9 @@ from .voucher import Voucher
 BATCH_STATUSES = tuple(s.value for s in BatchStatus)
 ROW_OUTCOMES = ("issue", "refused")
 ROW_RESULTS = ("issued", "refused")
+# Why a batch's letters are gone: downloaded (they are read once), deleted by hand, or
+# expired (the nightly job, BATCH_LETTERS_KEEP_DAYS after they were written).
+LETTERS_REMOVED_REASONS = ("downloaded", "deleted", "expired")
 
 
 class IssueBatch(db.Model):
@@ -36,6 +39,11 @@ class IssueBatch(db.Model):
             "status IN ('draft', 'queued', 'running', 'done', 'failed')", name="status_known"
         ),
         CheckConstraint("processed <= planned", name="processed_within_planned"),
+        CheckConstraint(
+            "letters_removed_reason IS NULL"
+            " OR letters_removed_reason IN ('downloaded', 'deleted', 'expired')",
+            name="letters_removed_reason_known",
+        ),
         Index("ix_issue_batch_status_lease", "status", "lease_until"),
     )
 
@@ -57,10 +65,15 @@ class IssueBatch(db.Model):
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the letters (with the PINs) left the server, by whom (None: the nightly job), why.
+    letters_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    letters_removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    letters_removed_reason: Mapped[str | None] = mapped_column(String(12))
 
     scheme: Mapped[Scheme] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    letters_removed_by: Mapped[User | None] = relationship(foreign_keys=[letters_removed_by_id])
     rows: Mapped[list["IssueBatchRow"]] = relationship(
         order_by="IssueBatchRow.line",
         cascade="all, delete-orphan",
@@ -116,7 +129,9 @@ class IssueBatchDocument(db.Model):
 
     Kept in the database rather than on disk: the worker and the web server may run on
     different hosts, and a part must commit (or not) together with its vouchers, since the
-    PINs exist nowhere else."""
+    PINs exist nowhere else. Kept briefly: the PDF is deleted when it is downloaded, and the
+    nightly job deletes any left after BATCH_LETTERS_KEEP_DAYS; scripts/backup leaves this
+    table's rows out, so no backup holds a PIN in clear."""
 
     __tablename__ = "issue_batch_document"
     __table_args__ = (

@@ -2,7 +2,17 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, event, inspect
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -54,6 +64,9 @@ class Beneficiary(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = created_at_column()
+    # Set by the retention job when the personal details beyond what the accounts need were
+    # replaced by a pseudonym (voucher.services.retention).
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     comune: Mapped[Comune] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="members")

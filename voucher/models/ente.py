@@ -1,6 +1,6 @@
 """The ente (a Comune or an Ambito Territoriale Sociale) and the Comuni it serves."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -8,6 +8,17 @@ from ..extensions import db
 
 class Ente(db.Model):
     __tablename__ = "ente"
+    __table_args__ = (
+        CheckConstraint(
+            "retention_personal_years IS NULL OR retention_personal_years BETWEEN 1 AND 10",
+            name="retention_personal_years_range",
+        ),
+        # Art. 2220 c.c.: accounting records are kept ten years; an ente may keep them longer.
+        CheckConstraint(
+            "retention_accounting_years IS NULL OR retention_accounting_years BETWEEN 10 AND 100",
+            name="retention_accounting_years_range",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -16,6 +27,15 @@ class Ente(db.Model):
     # The ente code INPS assigned for SIUSS: no flow is generated until it is set.
     siuss_code: Mapped[str | None] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(300))
+    # The privacy notice (GDPR art. 13(1)(a)-(b)): the controller's PEC and the DPO's contacts.
+    pec: Mapped[str | None] = mapped_column(String(254))
+    dpo_name: Mapped[str | None] = mapped_column(String(200))
+    dpo_email: Mapped[str | None] = mapped_column(String(254))
+    dpo_pec: Mapped[str | None] = mapped_column(String(254))
+    # Retention in years, overriding the configuration's defaults when set
+    # (voucher.services.retention).
+    retention_personal_years: Mapped[int | None]
+    retention_accounting_years: Mapped[int | None]
     comuni: Mapped[list["Comune"]] = relationship(
         back_populates="ente", order_by="Comune.name", cascade="save-update, merge"
     )

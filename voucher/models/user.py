@@ -33,10 +33,8 @@ class User(UserMixin, db.Model):
     full_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change or disable: invalidates every open session.
+    # Bumped on sign-out, password change, disable or role change: ends every open session.
     session_version: Mapped[int] = mapped_column(default=1)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     provider: Mapped[Provider | None] = relationship()

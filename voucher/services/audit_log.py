@@ -13,9 +13,11 @@ from ..models import AuditEvent
 @dataclass(frozen=True)
 class EventFilters:
     """What the audit viewer filters on; None means any. `since`/`until` are a half-open
-    range of aware timestamps; an actor is (type, id), with id None for system actors."""
+    range of aware timestamps; an actor is (type, id), with id None for system actors;
+    `actions`, when given, keeps only events of those actions (a family, such as reads)."""
 
     action: str | None = None
+    actions: tuple[str, ...] = ()
     object_type: str | None = None
     object_id: str | None = None
     actor_type: str | None = None
@@ -31,6 +33,8 @@ def list_events(
     criteria = []
     if filters.action:
         criteria.append(AuditEvent.action == filters.action)
+    if filters.actions:
+        criteria.append(AuditEvent.action.in_(filters.actions))
     if filters.object_type:
         criteria.append(AuditEvent.object_type == filters.object_type)
     if filters.object_id:

@@ -1,18 +1,20 @@
 """The files of bulk issuance: the uploaded CSV, the batch's PDF of letters (the only copy
-of its PINs) and the CSV of codes for mailing."""
+of its PINs, downloaded once and otherwise deleted after BATCH_LETTERS_KEEP_DAYS) and the
+CSV of codes for mailing."""
 
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload, undefer
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, IssueBatch, IssueBatchDocument, IssueBatchRow, Voucher
-from ..models.status import allows
-from . import Actor, audit
+from ..models.status import BatchStatus, allows
+from . import Actor, audit, clock
 
 MAX_ROWS = 20_000
 _FISCAL_CODE_HEADERS = {"codicefiscale", "cf", "fiscalcode"}
@@ -124,7 +126,7 @@ def letters_document(batch: IssueBatch) -> IssueBatchDocument | None:
 
 
 def has_letters(batch: IssueBatch) -> bool:
-    """Whether the batch's PDF of letters is still kept (it is deleted once printed)."""
+    """Whether the batch's PDF of letters is still kept (it leaves once downloaded)."""
     return bool(
         db.session.execute(
             select(IssueBatchDocument.id).where(
@@ -134,23 +136,102 @@ def has_letters(batch: IssueBatch) -> bool:
     )
 
 
+def letters_keep_until(batch: IssueBatch, keep_days: int) -> datetime | None:
+    """When the nightly job deletes the batch's letters if nobody downloads them."""
+    if batch.finished_at is None:
+        return None
+    return batch.finished_at + timedelta(days=keep_days)
+
+
+def _letters_gone(batch: IssueBatch) -> NotFound:
+    if batch.letters_removed_reason == "downloaded":
+        return NotFound(
+            "Le lettere di questo lotto sono già state scaricate e non sono più sul server: "
+            "per ristampare una lettera, crea un nuovo PIN dalla pagina del buono."
+        )
+    return NotFound("Il PDF delle lettere di questo lotto non è disponibile.")
+
+
 def letters_pdf_for_download(actor: Actor, batch: IssueBatch) -> bytes:
-    """The batch PDF, with the PINs; every download is audited."""
+    """The batch PDF, with the PINs, read without being taken; every read is audited. The
+    pages use download_letters, which deletes it."""
     document = letters_document(batch)
     if not allows("batch", batch.status, "download") or document is None:
-        raise NotFound("Il PDF delle lettere di questo lotto non è disponibile.")
+        raise _letters_gone(batch)
     audit.record(actor, "batch.letters_downloaded", "batch", batch.id)
     return document.content
 
 
+def _lock(batch: IssueBatch) -> IssueBatch:
+    return db.session.execute(
+        select(IssueBatch)
+        .where(IssueBatch.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _remove_letters(batch: IssueBatch, user_id: int | None, reason: str) -> None:
+    db.session.execute(
+        delete(IssueBatchDocument)
+        .where(IssueBatchDocument.batch_id == batch.id)
+        .execution_options(synchronize_session=False)
+    )
+    batch.letters_removed_at = clock.now()
+    batch.letters_removed_by_id = user_id
+    batch.letters_removed_reason = reason
+    db.session.flush()
+
+
+def download_letters(actor: Actor, batch: IssueBatch) -> bytes:
+    """The batch PDF, with the PINs, handed out once: it is deleted in the same transaction,
+    so that the PINs stay on the server (and in its backups) no longer than needed. Of two
+    downloads at once, the second waits on the batch's lock and finds nothing."""
+    batch = _lock(batch)
+    document = letters_document(batch)
+    if not allows("batch", batch.status, "download") or document is None:
+        raise _letters_gone(batch)
+    content = document.content
+    _remove_letters(batch, actor.user_id, "downloaded")
+    audit.record(actor, "batch.letters_downloaded", "batch", batch.id, erased=True)
+    return content
+
+
 def delete_letters(actor: Actor, batch: IssueBatch) -> None:
     """Erase the batch PDF once the letters are printed: it holds the only copy of the PINs."""
-    document = letters_document(batch)
-    if document is None:
-        raise NotFound("Il PDF delle lettere di questo lotto non è disponibile.")
-    db.session.delete(document)
-    db.session.flush()
+    batch = _lock(batch)
+    if letters_document(batch) is None:
+        raise _letters_gone(batch)
+    _remove_letters(batch, actor.user_id, "deleted")
     audit.record(actor, "batch.letters_deleted", "batch", batch.id)
+
+
+def purge_expired_letters(actor: Actor, keep_days: int, now: datetime | None = None) -> int:
+    """The nightly job: delete the letters (merged or in parts) of every batch no longer at
+    work whose letters were written more than `keep_days` days ago. Returns how many batches
+    lost their letters."""
+    cutoff = (now or clock.now()) - timedelta(days=max(0, keep_days))
+    expired = (
+        db.session.execute(
+            select(IssueBatch)
+            .where(
+                IssueBatch.status.in_((BatchStatus.DONE, BatchStatus.FAILED)),
+                IssueBatch.id.in_(
+                    select(IssueBatchDocument.batch_id).where(
+                        IssueBatchDocument.created_at <= cutoff
+                    )
+                ),
+            )
+            .order_by(IssueBatch.id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for batch in expired:
+        _remove_letters(batch, None, "expired")
+        audit.record(actor, "batch.letters_expired", "batch", batch.id, keep_days=keep_days)
+    return len(expired)
 
 
 def _cell(value) -> str:

@@ -217,8 +217,15 @@ def budget_effect(batch: IssueBatch) -> BudgetEffect:
 
 
 def _lock_batch(batch: IssueBatch) -> IssueBatch:
+    """The batch row, locked until the transaction ends and read afresh: a batch the view
+    loaded before the lock was granted would still say "draft" after a rival confirmed it.
+    Locked and re-read, the draft is the bulk confirmation's one-time token: of two
+    confirmations, replays or tabs, only the first finds it a draft."""
     return db.session.execute(
-        select(IssueBatch).where(IssueBatch.id == batch.id).with_for_update()
+        select(IssueBatch)
+        .where(IssueBatch.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
 
 

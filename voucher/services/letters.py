@@ -1,17 +1,22 @@
-"""The printed voucher letter's content, read from the models: what documents.letter draws."""
+"""The printed voucher letter's content, read from the models: what documents.letter draws;
+and the check of a PIN that staff print on a letter."""
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from ..documents.letter import VoucherLetter
-from ..models import Ente, Provider, Voucher
-from . import clock
+from ..errors import InvalidCodeOrPin, Locked
+from ..extensions import db
+from ..models import AuditEvent, Ente, Provider, User, Voucher
+from . import Actor, audit, clock
 from .ente import get_ente
 from .money import format_euro, units_bought
 from .providers import providers_for_services
 from .units import units_coverage
+from .vouchers import check_pin
 
 # Italian names of the scheme units: (one, many).
 UNIT_NAMES = {
@@ -140,3 +145,49 @@ def letters_for(
             )
         letters.append(_letter(voucher, pin, ente, lines, url, day))
     return letters
+
+
+# The PIN on a letter printed by staff
+
+PIN_LETTER_WINDOW = timedelta(hours=1)
+
+
+def _wrong_pins_lately(actor: Actor) -> int:
+    """Wrong PINs this user typed on letters in the last PIN_LETTER_WINDOW, counted in the
+    audit trail (every attempt is there), so every worker and host agrees."""
+    return db.session.execute(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "voucher.letter_pin_wrong",
+            AuditEvent.actor_type == actor.type,
+            AuditEvent.actor_id == actor.id,
+            AuditEvent.at >= clock.now() - PIN_LETTER_WINDOW,
+        )
+    ).scalar_one()
+
+
+def check_pin_for_letter(actor: Actor, voucher: Voucher, pin: str, *, per_hour: int) -> None:
+    """Check the PIN sent back by the page that showed it, before printing it on the letter.
+
+    A PIN checker for staff is a PIN oracle unless it is limited as the beneficiaries' one
+    is: it goes through the same lockout (check_pin: PIN_MAX_ATTEMPTS wrong PINs lock the
+    code for everyone, right PIN or not), each user may get `per_hour` PINs wrong an hour
+    across all vouchers, and every attempt is audited, without the PIN. Raises
+    InvalidCodeOrPin for a wrong PIN, Locked (`scope` "voucher" or "user") when locked; both
+    keep their work, so the count and the events are committed."""
+    if actor.user_id is not None:
+        # One check at a time per user: the count below cannot be outrun by parallel requests.
+        db.session.execute(select(User.id).where(User.id == actor.user_id).with_for_update())
+    if _wrong_pins_lately(actor) >= per_hour:
+        audit.record(actor, "voucher.letter_pin_refused", "voucher", voucher.code, why="user")
+        raise Locked("Troppi PIN errati: riprova tra un'ora.", scope="user")
+    try:
+        check_pin(voucher.code, pin)
+    except InvalidCodeOrPin:
+        audit.record(actor, "voucher.letter_pin_wrong", "voucher", voucher.code)
+        raise
+    except Locked:
+        audit.record(actor, "voucher.letter_pin_refused", "voucher", voucher.code, why="voucher")
+        raise Locked("Troppi PIN errati su questo buono.", scope="voucher") from None
+    audit.record(actor, "voucher.letter_pin_printed", "voucher", voucher.code)

@@ -18,6 +18,7 @@ from ..models import (
     Voucher,
 )
 from ..models.status import SchemeStatus, VoucherStatus, allows
+from ..periods import MAX_YEAR, MIN_YEAR
 from . import Actor, audit
 from .identifiers import normalise_cup
 
@@ -126,6 +127,11 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
     ):
         err("max_active_per_beneficiary", "Almeno 1.")
     vf, vu = data.get("valid_from"), data.get("valid_until")
+    # Within the years a scheme may belong to: a voucher's letter, QR code and reports count
+    # days past its end, which a date like 9999-12-31 has not.
+    for field, day in (("valid_from", vf), ("valid_until", vu)):
+        if isinstance(day, date) and not MIN_YEAR <= day.year <= MAX_YEAR:
+            err(field, f"La data deve cadere tra il {MIN_YEAR} e il {MAX_YEAR}.")
     if isinstance(vf, date) and isinstance(vu, date) and vu < vf:
         err("valid_until", "La fine della validità precede l'inizio.")
     for field in ("min_age", "max_age"):

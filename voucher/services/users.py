@@ -1,54 +1,87 @@
-"""Users, passwords, sign-in throttling and API session tokens."""
+"""Users, passwords, sign-in and API session tokens. Sign-in throttling is in sign_in.py."""
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from ..errors import Conflict, InvalidCredentials, Locked, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ROLES, ApiToken, Provider, User
-from . import Actor, audit, clock
+from . import Actor, audit, beneficiary_sessions, clock, sign_in
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILED_LOGINS = 10
-LOGIN_LOCK_MINUTES = 15
-# A hash to compare against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+MAX_PASSWORD_LENGTH = 256
+# zxcvbn's score: 3 is "safely unguessable" online (at least 10^8 guesses), which the
+# sign-in throttling makes out of reach (ASVS 2.1.7: refuse breached and common passwords).
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's work grows with the length; a strong beginning is what it needs to see.
+_ANALYSED_LENGTH = 72
+# Words anyone would try first against this application's accounts.
+_APPLICATION_WORDS = (
+    "voucher", "buono", "buoni", "servizio", "servizi", "sociali", "sociale",
+    "ambito", "comune", "ente", "amministratore", "admin", "password",
+)  # fmt: skip
+MAX_FAILED_LOGINS = sign_in.MAX_FAILURES_PER_ADDRESS
+LOGIN_LOCK_MINUTES = sign_in.LOCK_MINUTES
+_DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105 - compared against, never accepted
+TOO_EASY = "La password è troppo facile da indovinare: {advice}"
+TOO_EASY_ADVICE = (
+    "usa una frase di almeno quattro parole non collegate tra loro, oppure lettere, "
+    "numeri e simboli scelti a caso; evita nomi, date, parole comuni, sequenze della "
+    "tastiera (qwerty, 123456) e ripetizioni."
+)
 
-_COMMON = {
-    "password",
-    "passw0rd",
-    "123456789012",
-    "qwertyuiopas",
-    "amministratore",
-    "password1234",
-    "passwordpassword",
-    "000000000000",
-    "111111111111",
-}
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
 
 
 def hash_password(password: str) -> str:
     """A scrypt hash (werkzeug's default); the test suite configures a cheaper method."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=_hash_method())
 
 
-def check_password_policy(password: str, username: str = "") -> None:
-    """ASVS 2.1: at least 12 characters, not a known common password, not the username."""
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """A hash to compare against when there is no user, made with the method real hashes
+    use: an unknown username then costs as much time as a known one."""
+    return generate_password_hash(_DUMMY_PASSWORD, method=method)
+
+
+def check_password_policy(
+    password: str, username: str = "", user_inputs: tuple[str | None, ...] = ()
+) -> None:
+    """ASVS 2.1: at least 12 characters, at most 256, not containing the username, and hard
+    to guess by zxcvbn's estimate (score 3 or more), which knows common passwords, words,
+    names, dates, keyboard patterns and repetitions, and is told the username, the person's
+    name and the application's own words too."""
+    password = password or ""
     problems = []
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+    if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"La password deve avere almeno {MIN_PASSWORD_LENGTH} caratteri.")
-    elif password.lower() in _COMMON or (username and username.lower() in password.lower()):
-        problems.append("La password è troppo facile da indovinare.")
-    if len(password or "") > 256:
-        problems.append("La password è troppo lunga.")
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        problems.append("La password è troppo lunga (al massimo 256 caratteri).")
+    elif username and username.lower() in password.lower():
+        problems.append(TOO_EASY.format(advice="non deve contenere il nome utente."))
+    else:
+        words = [w for w in (username, *user_inputs) if w]
+        inputs = [*_APPLICATION_WORDS, *words, *(p for w in words for p in w.split())]
+        strength = zxcvbn(password[:_ANALYSED_LENGTH], user_inputs=inputs)
+        if strength["score"] < MIN_PASSWORD_SCORE:
+            problems.append(TOO_EASY.format(advice=TOO_EASY_ADVICE))
     if problems:
         raise ValidationFailed("Password non valida", errors={"password": problems})
+
+
+def _personal_words(full_name: str | None, email: str | None) -> tuple[str | None, ...]:
+    """What zxcvbn should know of the person besides the username."""
+    return (full_name, (email or "").split("@")[0])
 
 
 def create_user(
@@ -76,7 +109,7 @@ def create_user(
         errors["provider_id"] = [f"Fornitore {provider_id} inesistente."]
     if errors:
         raise ValidationFailed("Dati dell'utente non validi", errors=errors)
-    check_password_policy(password, username)
+    check_password_policy(password, username, _personal_words(full_name, email))
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"L'utente {username} esiste già.")
     user = User(
@@ -102,12 +135,11 @@ def create_user(
 
 
 def set_password(actor: Actor, user: User, password: str) -> None:
-    """Set a user's password: their sessions and API tokens end, a lockout is lifted."""
-    check_password_policy(password, user.username)
+    """Set a user's password: their sessions and API tokens end, every lock is lifted."""
+    check_password_policy(password, user.username, _personal_words(user.full_name, user.email))
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
+    sign_in.lift_locks(user.username)
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.flush()
     audit.record(actor, "user.password_set", "user", user.id)
@@ -142,31 +174,25 @@ def set_role(actor: Actor, user: User, role: str, provider_id: int | None = None
     audit.record(actor, "user.role_changed", "user", user.id, role=role, provider_id=provider_id)
 
 
-def authenticate(username: str, password: str) -> User:
-    """Check credentials, with a lockout after repeated failures (ASVS 2.2.1).
-    A refusal keeps its work (`keeps_work`): the boundary commits the failure count."""
-    user = db.session.execute(
-        select(User).where(User.username == (username or "").strip())
-    ).scalar_one_or_none()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        raise InvalidCredentials("Nome utente o password non corretti.")
-    now = clock.now()
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=now.tzinfo)
-    if locked_until is not None and locked_until > now:
-        raise Locked("Troppi tentativi: account bloccato temporaneamente.")
-    if not user.active or not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + timedelta(minutes=LOGIN_LOCK_MINUTES)
+def authenticate(username: str, password: str, address: str | None = None) -> User:
+    """Check credentials from a client `address`, throttled by username and address
+    (ASVS 2.2.1; the reasons are in sign_in.py): the same answers, and the same work, for a
+    known and an unknown username. A refusal keeps its work (`keeps_work`): the boundary
+    commits the failure count."""
+    username = (username or "").strip()
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    locked = sign_in.is_locked(username, address)
+    # One hash in every case, before anything else is decided: timing tells nothing.
+    stored = user.password_hash if user is not None else _dummy_hash(_hash_method())
+    matches = check_password_hash(stored, password or "") and user is not None
+    if locked:
+        raise Locked("Troppi tentativi di accesso: riprova tra qualche minuto.")
+    if not matches or not user.active:
+        if sign_in.record_failure(username, address) and user is not None:
             audit.record(Actor("system", None, "system"), "user.locked", "user", user.id)
-        db.session.flush()
         raise InvalidCredentials("Nome utente o password non corretti.")
-    user.failed_logins = 0
-    user.last_login_at = now
+    sign_in.record_success(username, address)
+    user.last_login_at = clock.now()
     db.session.flush()
     audit.record(actor_for(user), "user.login", "user", user.id)
     return user
@@ -252,3 +278,9 @@ def purge_expired_tokens(now: datetime | None = None) -> int:
     """Delete the API tokens expired by `now`; how many."""
     result = db.session.execute(delete(ApiToken).where(ApiToken.expires_at < (now or clock.now())))
     return result.rowcount or 0
+
+
+def purge_ended_sessions() -> int:
+    """The nightly clean-up of sign-in state: expired API tokens, ended self-service
+    sessions and ended sign-in counters; how many rows went."""
+    return purge_expired_tokens() + beneficiary_sessions.purge_ended() + sign_in.purge_ended()

@@ -11,7 +11,7 @@ from ..errors import Conflict, InvalidCodeOrPin, Locked, VoucherNotFound
 from ..extensions import db
 from ..models import Voucher, VoucherCompetence, VoucherCoverage
 from ..models.status import OPEN_VOUCHER_STATUSES, VOUCHER_ACTIONS, VoucherStatus, voucher_allows
-from . import Actor, audit, clock, codes
+from . import Actor, audit, beneficiary_sessions, clock, codes
 from .issuance import new_pin, new_voucher, pin_pepper
 
 
@@ -65,6 +65,7 @@ def revoke_voucher(actor: Actor, voucher: Voucher, reason: str) -> Voucher:
     voucher.status = VoucherStatus.REVOKED
     voucher.revoked_at = clock.now()
     voucher.revoke_reason = reason
+    beneficiary_sessions.end_sessions(voucher)  # a lost letter's holder reads nothing more
     db.session.flush()
     audit.record(
         actor,
@@ -152,6 +153,7 @@ def reset_pin(actor: Actor, voucher: Voucher, reason: str | None = None) -> str:
     pin, voucher.pin_salt, voucher.pin_hash = new_pin()
     voucher.pin_failures = 0
     voucher.pin_locked_until = None
+    beneficiary_sessions.end_sessions(voucher)  # whoever knew the old PIN reads nothing more
     db.session.flush()
     extra = {"reason": reason} if reason else {}
     audit.record(actor, "voucher.pin_reset", "voucher", voucher.code, **extra)

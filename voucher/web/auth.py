@@ -1,4 +1,12 @@
-"""Sign-in and sign-out for staff and provider operators, and the language choice."""
+"""Sign-in and sign-out for staff and provider operators, and the language choice.
+
+A staff session lasts STAFF_SESSION_HOURS from sign-in, however busy (ASVS 3.3.2): the
+moment of sign-in is kept in the signed session and checked before every request, so
+neither activity nor a copied cookie stretches it."""
+
+import unicodedata
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -16,18 +24,64 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InvalidCredentials, Locked
 from ..extensions import limiter
-from ..services import users
+from ..services import clock, users
 from .forms import LoginForm
 from .i18n import COOKIE, SUPPORTED
 
 bp = Blueprint("auth", __name__)
 
+SIGNED_IN_AT = "signed_in_at"
+MAX_NEXT_LENGTH = 2000
 
-def _safe_next(target: str | None) -> str | None:
-    """Only local paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this application, else None: the one check of every
+    `next` (ASVS 5.1.5, no open redirect). Only "/" followed by anything but a second "/"
+    or a backslash, with no scheme or host, and no control, format or blank character,
+    which browsers drop or read as separators (`/%09/evil.example` is `//evil.example` to
+    them) and which cannot go into a header."""
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def staff_session_lifetime() -> timedelta:
+    return current_app.config.get("STAFF_SESSION_LIFETIME") or timedelta(hours=8)
+
+
+@bp.before_app_request
+def _end_staff_session_past_its_lifetime():
+    """A staff session older than its lifetime, or without a sign-in time (one opened
+    before the lifetime was kept), is signed out before the request goes on."""
+    if request.path.startswith("/api/") or request.endpoint == "static":
+        return  # the API knows only bearer tokens; stylesheets need no signed-in user
+    if "_user_id" not in session:
+        return
+    signed_in_at = session.get(SIGNED_IN_AT)
+    now = clock.now().timestamp()
+    lifetime = staff_session_lifetime().total_seconds()
+    if isinstance(signed_in_at, int | float) and 0 <= now - signed_in_at < lifetime:
+        return
+    logout_user()
+    session.pop(SIGNED_IN_AT, None)
+    flash(_("La sessione è scaduta: accedi di nuovo per continuare."), "info")
+
+
+def _refusal_message(error: InvalidCredentials | Locked) -> str:
+    if isinstance(error, Locked):
+        return _(
+            "Troppi tentativi di accesso non riusciti: per sicurezza l'accesso è sospeso "
+            "per qualche minuto. Riprova più tardi; se non ricordi la password, chiedi "
+            "all'amministratore di impostarne una nuova."
+        )
+    return str(error.title)
 
 
 @bp.route("/accesso", methods=["GET", "POST"])
@@ -36,18 +90,21 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = users.authenticate(form.username.data, form.password.data)
+            user = users.authenticate(
+                form.username.data, form.password.data, address=request.remote_addr
+            )
         except (InvalidCredentials, Locked) as error:
             # The view goes on normally, so the request boundary commits the failure count.
-            flash(str(error.title), "danger")
+            flash(_refusal_message(error), "danger")
         else:
             lang = session.get("lang")
             session.clear()  # a fresh session on sign-in: no fixation
             if lang:
                 session["lang"] = lang
             login_user(user)
+            session[SIGNED_IN_AT] = clock.now().timestamp()
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(local_path(request.args.get("next")) or url_for("main.home"))
     return render_template("auth/login.html", form=form)
 
 
@@ -68,7 +125,7 @@ def logout():
 def _page_to_show_again(target: str | None) -> str:
     """Back to the page where the language was chosen, if it can be shown with a GET
     (a page rendered as the answer to a form, such as a new API key, cannot)."""
-    target = _safe_next(target)
+    target = local_path(target)
     if target:
         try:
             current_app.url_map.bind("").match(target.split("?", 1)[0], method="GET")

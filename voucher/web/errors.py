@@ -1,6 +1,7 @@
-"""Italian error pages for everything outside /api."""
+"""Italian error pages for everything outside /api, and the refusal of input no page can
+store."""
 
-from flask import render_template
+from flask import Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -67,3 +68,19 @@ def render_domain_error_page(error: DomainError):
     return render_template(
         "errors/error.html", status=error.status, title=str(error.title), message=error.detail
     ), error.status
+
+
+def refuse_unstorable_input(app: Flask) -> None:
+    """Pages answer 400 to a query string or form that holds a NUL character: no database
+    stores one (PostgreSQL refuses it, a server error once a page queried with it), and no
+    keyboard types one. The API refuses it field by field, with its own messages."""
+
+    @app.before_request
+    def _no_nul_characters():
+        if request.path.startswith("/api/"):
+            return
+        sources = [request.args, request.form] if request.method == "POST" else [request.args]
+        for source in sources:
+            for key, value in source.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    abort(400)

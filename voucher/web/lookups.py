@@ -1,5 +1,7 @@
 """What a page is about, loaded from its URL: the 404 page when it does not exist, or when the
-signed-in provider may not see it (so that its existence is not revealed either)."""
+signed-in provider may not see it (so that its existence is not revealed either). A person or
+a voucher is also checked against a social worker's Comuni, and its page read is audited
+(voucher.web.reach)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,6 +10,8 @@ from flask import abort
 
 from ..errors import DomainError
 from ..extensions import db
+from ..models import Beneficiary, Voucher
+from .reach import guard
 from .security import current_actor
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger number in a URL names nothing
@@ -31,6 +35,8 @@ def load_or_404(load: Callable[..., Any] | type, *args, of_provider: int | None 
             abort(404)
     if found is None or (of_provider is not None and found.provider_id != of_provider):
         abort(404)
+    if isinstance(found, Beneficiary | Voucher):
+        guard(found)
     return found
 
 

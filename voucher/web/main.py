@@ -3,6 +3,8 @@
 from flask import Blueprint, render_template
 from flask_babel import refresh
 
+from ..services.privacy import privacy_settings
+
 bp = Blueprint("main", __name__)
 
 
@@ -25,4 +27,5 @@ def accessibility():
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("main/privacy.html")
+    """The privacy notice (GDPR art. 13), with the ente's contacts and retention periods."""
+    return render_template("main/privacy.html", privacy=privacy_settings())

@@ -6,7 +6,7 @@ boundary commits); a service's refusal becomes a flash message and errors next t
 """
 
 # The views register their routes on the blueprint when imported.
-from . import ente, providers, schemes, users  # noqa: F401
+from . import ente, providers, schemes, subject, users  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -1,13 +1,61 @@
-"""The ente's identity and the Comuni it serves."""
+"""The ente's identity, the Comuni it serves, and its privacy settings (the contacts of its
+privacy notice and its retention periods)."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 from ...services import ente as ente_service
+from ...services import privacy
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
 from .forms import EnteForm
+
+
+class PrivacyForm(FlaskForm):
+    """The contacts the privacy notice names and the retention periods (empty: defaults)."""
+
+    pec = StringField(
+        _l("PEC dell'ente"),
+        validators=[Optional(), Length(max=254)],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    dpo_name = StringField(
+        _l("Responsabile della protezione dei dati (DPO)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Nome e cognome, o la società incaricata."),
+    )
+    dpo_email = StringField(
+        _l("E-mail del DPO"),
+        validators=[Optional(), Length(max=254)],
+        render_kw={"inputmode": "email"},
+    )
+    dpo_pec = StringField(
+        _l("PEC del DPO"),
+        validators=[Optional(), Length(max=254)],
+        render_kw={"inputmode": "email"},
+    )
+    retention_personal_years = IntegerField(
+        _l("Anni di conservazione dei dati personali"),
+        validators=[
+            Optional(),
+            NumberRange(privacy.MIN_PERSONAL_YEARS, privacy.MAX_PERSONAL_YEARS),
+        ],
+    )
+    retention_accounting_years = IntegerField(
+        _l("Anni di conservazione delle scritture contabili"),
+        validators=[
+            Optional(),
+            NumberRange(privacy.MIN_ACCOUNTING_YEARS, privacy.MAX_ACCOUNTING_YEARS),
+        ],
+    )
+
+    def values(self) -> dict:
+        return {name: self[name].data for name in privacy.CONTACTS + privacy.YEARS}
 
 
 def _official(istat_code: str | None):
@@ -72,15 +120,47 @@ def _save(form: EnteForm) -> bool:
     return False
 
 
+def _stored_form(current) -> EnteForm:
+    """The ente's form as stored."""
+    form = EnteForm(formdata=None, obj=current)
+    form.comuni.entries, form.comuni.last_index = [], -1
+    for comune in current.comuni if current else []:
+        form.comuni.append_entry({"istat_code": comune.istat_code})
+    return form
+
+
+def _page(form: EnteForm, current, privacy_form: PrivacyForm | None = None):
+    rows = [(entry, _official(entry.form.istat_code.data)) for entry in form.comuni]
+    if privacy_form is None:
+        privacy_form = PrivacyForm(formdata=None, obj=current, prefix="privacy")
+    settings = privacy.privacy_settings(current)
+    privacy_form.retention_personal_years.description = _(
+        "Da %(min)s a %(max)s anni dalla fine dell'ultimo buono della persona; "
+        "se vuoto, %(years)s anni.",
+        min=privacy.MIN_PERSONAL_YEARS,
+        max=privacy.MAX_PERSONAL_YEARS,
+        years=settings.retention_personal_years_default,
+    )
+    privacy_form.retention_accounting_years.description = _(
+        "Almeno %(min)s anni (art. 2220 del codice civile); se vuoto, %(years)s anni.",
+        min=privacy.MIN_ACCOUNTING_YEARS,
+        years=settings.retention_accounting_years_default,
+    )
+    return render_template(
+        "admin/ente.html",
+        form=form,
+        rows=rows,
+        current=current,
+        privacy_form=privacy_form,
+    )
+
+
 @bp.route("/ente", methods=["GET", "POST"])
 @permission_required("ente.manage")
 def ente():
     current = ente_service.get_ente()
     if request.method == "GET":
-        form = EnteForm(obj=current)
-        form.comuni.entries, form.comuni.last_index = [], -1
-        for comune in current.comuni if current else []:
-            form.comuni.append_entry({"istat_code": comune.istat_code})
+        form = _stored_form(current)
     else:
         form = EnteForm()
         if "add_comune" in request.form:
@@ -93,5 +173,18 @@ def ente():
             if not form.new_istat.errors and _save(form):
                 flash(_("Dati dell'ente salvati."), "success")
                 return redirect(url_for("admin.ente"))
-    rows = [(entry, _official(entry.form.istat_code.data)) for entry in form.comuni]
-    return render_template("admin/ente.html", form=form, rows=rows, current=current)
+    return _page(form, current)
+
+
+@bp.route("/ente/privacy", methods=["POST"])
+@permission_required("ente.manage")
+def ente_privacy():
+    """The privacy settings, saved apart from the ente's identity."""
+    privacy_form = PrivacyForm(prefix="privacy")
+    if privacy_form.validate_on_submit():
+        with showing_refusals(privacy_form):
+            privacy.update_privacy_settings(current_actor(), **privacy_form.values())
+            flash(_("Impostazioni sulla protezione dei dati salvate."), "success")
+            return redirect(url_for("admin.ente", _anchor="privacy"))
+    current = ente_service.get_ente()
+    return _page(_stored_form(current), current, privacy_form)

@@ -300,7 +300,11 @@ class _PasswordFields:
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(), Length(max=256)],
-        description=_l("Almeno 12 caratteri, diversa dal nome utente."),
+        description=_l(
+            "Almeno 12 caratteri, difficile da indovinare: per esempio una frase di quattro "
+            "o più parole non collegate tra loro. Niente nome utente, nomi, date o sequenze "
+            "della tastiera."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(

@@ -1,11 +1,11 @@
-"""The short beneficiary session of the self-service pages."""
-
-from datetime import timedelta
+"""The short beneficiary session of the self-service pages. The signed cookie holds only a
+random token naming a session kept on the server (services.beneficiary_sessions), looked up
+on every request: sign-out, a PIN reset or a revocation ends it at once, copies included."""
 
 from flask import current_app, session
 
 from ...models import Voucher
-from ...services import clock, selfservice
+from ...services import beneficiary_sessions
 
 # Kept apart from a staff sign-in in the same browser: signing out of one leaves the other.
 SESSION_KEY = "beneficiary"
@@ -16,33 +16,31 @@ def session_minutes() -> int:
 
 
 def start_session(voucher: Voucher) -> None:
-    """Remember the voucher, and only its id, for BENEFICIARY_SESSION_MINUTES."""
-    until = clock.now() + timedelta(minutes=session_minutes())
-    session[SESSION_KEY] = {"voucher_id": voucher.id, "until": until.timestamp()}
+    """Open a server-side session on the voucher for BENEFICIARY_SESSION_MINUTES."""
+    token = beneficiary_sessions.open_session(voucher, session_minutes())
+    session[SESSION_KEY] = {"token": token}
+
+
+def _token() -> str | None:
+    data = session.get(SESSION_KEY)
+    token = data.get("token") if isinstance(data, dict) else None
+    return token if isinstance(token, str) else None
 
 
 def end_session() -> bool:
-    """Forget the voucher; True if there was one."""
+    """Forget the voucher, on the server and in the cookie; True if there was one."""
+    token = _token()
+    if token:
+        beneficiary_sessions.close_session(token)
     return session.pop(SESSION_KEY, None) is not None
 
 
 def session_voucher() -> tuple[Voucher | None, bool]:
-    """The voucher of a live beneficiary session, and whether a session had just expired.
-    The cookie is signed by the server, so its content cannot be forged; its age is
-    checked here, whatever the cookie's own lifetime."""
-    data = session.get(SESSION_KEY)
-    if data is None:
+    """The voucher of a live beneficiary session, and whether a session had just ended
+    (expired, signed out elsewhere, or closed by a PIN reset or a revocation)."""
+    if session.get(SESSION_KEY) is None:
         return None, False
-    voucher_id = data.get("voucher_id") if isinstance(data, dict) else None
-    until = data.get("until") if isinstance(data, dict) else None
-    if (
-        not isinstance(voucher_id, int)
-        or not isinstance(until, int | float)
-        or until <= clock.now().timestamp()
-    ):
-        end_session()
-        return None, True
-    voucher = selfservice.voucher_by_id(voucher_id)
+    voucher = beneficiary_sessions.session_voucher(_token())
     if voucher is None:
         end_session()
         return None, True

@@ -116,7 +116,8 @@ def letter():
 
 @bp.route("/saldo/esci", methods=["POST"])
 def sign_out():
-    """Close the consultation: the session forgets the voucher."""
+    """Close the consultation: the session is deleted on the server, so a copy of the
+    cookie opens nothing either."""
     end_session()
     flash(_("Hai chiuso la consultazione del buono."), "success")
     return redirect(url_for("beneficiary.check"), 303)

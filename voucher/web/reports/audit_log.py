@@ -1,12 +1,15 @@
-"""The audit-log viewer: every recorded change of state, newest first, filtered by operation,
-object, author and dates; and, on request, the check of the whole hash chain."""
+"""The audit-log viewer: every recorded change of state and read of personal data, newest
+first, filtered by operation, object, author, dates and reads only; and, on request, the check
+of the whole hash chain."""
 
 import json
 from datetime import datetime, time, timedelta
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 
 from ...extensions import db
@@ -14,6 +17,7 @@ from ...models import ApiKey, Provider, User
 from ...services import clock
 from ...services.audit_log import EventFilters, event_facets, list_events
 from ...services.audit_verify import verify_chain
+from ...services.read_audit import READ_ACTIONS
 from ..labels import ACTOR_TYPE_LABELS, ACTOR_TYPES, CHAIN_REASONS, ROLE_LABELS
 from ..security import permission_required
 from .blueprint import bp
@@ -21,7 +25,19 @@ from .forms import AuditFilterForm
 
 PER_PAGE = 50
 MAX_PAGE = 10**6  # keeps the offset within the database's integers
-FILTERS = ("azione", "tipo", "oggetto", "autore", "dal", "al")
+FILTERS = ("azione", "tipo", "oggetto", "autore", "dal", "al", "consultazioni")
+
+
+class _Filters(AuditFilterForm):
+    """The filters, with the one that keeps only reads of personal data."""
+
+    consultazioni = BooleanField(
+        _l("Solo consultazioni di dati personali"),
+        description=_l(
+            "Letture di schede, ricerche, stampe di lettere e accessi straordinari, "
+            "con chi le ha fatte e perché."
+        ),
+    )
 
 
 def _actor_choices() -> list[SelectChoice]:
@@ -47,7 +63,7 @@ def _actor_choices() -> list[SelectChoice]:
 
 def _form() -> tuple[AuditFilterForm, EventFilters, bool]:
     """The filters from the query string; a filter with an error is not applied."""
-    form = AuditFilterForm(formdata=request.args)
+    form = _Filters(formdata=request.args)
     facets = event_facets()
     form.azione.choices = [SelectChoice("", _("Tutte"))] + [
         SelectChoice(a, a) for a in facets["actions"]
@@ -69,6 +85,7 @@ def _form() -> tuple[AuditFilterForm, EventFilters, bool]:
 
     filters = EventFilters(
         action=form.azione.data or None,
+        actions=READ_ACTIONS if form.consultazioni.data else (),
         object_type=form.tipo.data or None,
         object_id=None if form.oggetto.errors else (form.oggetto.data or "").strip() or None,
         actor_type=actor_type,

@@ -45,6 +45,19 @@ def parse_month(text: str | None) -> Month:
         raise ValueError(str(_l("Mese non valido: usare AAAA-MM (es. 2026-03)."))) from None
 
 
+def _supported_day(form, field):
+    """A day within the supported years: the pages count days from it, and 9999-12-31 has
+    no next day."""
+    if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+        raise ValidationError(
+            _l(
+                "Data fuori intervallo: indicare un giorno tra il %(first)s e il %(last)s.",
+                first=MIN_YEAR,
+                last=MAX_YEAR,
+            )
+        )
+
+
 def _check(parser):
     def validator(form, field):
         try:
@@ -152,8 +165,8 @@ class AuditFilterForm(FlaskForm):
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     autore = SelectField(_l("Autore"), validators=[Optional()])
-    dal = DateField(_l("Dal"), validators=[Optional()])
-    al = DateField(_l("Al"), validators=[Optional()])
+    dal = DateField(_l("Dal"), validators=[Optional(), _supported_day])
+    al = DateField(_l("Al"), validators=[Optional(), _supported_day])
 
     def validate_al(self, field):
         if field.data and self.dal.data and field.data < self.dal.data:

@@ -5,7 +5,7 @@ pages are addressed by numeric id; vouchers by id as well.
 """
 
 # The views register their routes on the blueprint when imported.
-from . import batches, beneficiaries, competence, isee, vouchers  # noqa: F401
+from . import batches, beneficiaries, break_glass, competence, isee, vouchers  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -5,6 +5,7 @@ letters (with the PINs) and the codes for mailing. The work runs in the backgrou
 from flask import (
     abort,
     after_this_request,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -111,6 +112,9 @@ def voucher_batch(batch_id: int):
         reason_labels=REASONS,
         effect=service.budget_effect(batch),
         has_letters=batch.status == "done" and files.has_letters(batch),
+        letters_keep_until=files.letters_keep_until(
+            batch, current_app.config["BATCH_LETTERS_KEEP_DAYS"]
+        ),
         refresh=_REFRESH_SECONDS if auto else None,
         working=working,
     )
@@ -167,12 +171,13 @@ def voucher_batch_requeue(batch_id: int):
     return _to_batch(batch)
 
 
-@bp.route("/lotti/<int:batch_id>/lettere.pdf")
+@bp.route("/lotti/<int:batch_id>/lettere.pdf", methods=["GET", "POST"])
 @permission_required("voucher.issue")
 def voucher_batch_letters(batch_id: int):
-    """The batch's letters with the PINs: staff only, never cached, every download audited."""
+    """The batch's letters with the PINs: staff only, never cached, every download audited,
+    and handed out once (the page's button posts; a plain link works the same way)."""
     batch = _batch(batch_id)
-    pdf = load_or_404(files.letters_pdf_for_download, current_actor(), batch)
+    pdf = files.download_letters(current_actor(), batch)
     return pdf_response(pdf, f"lotto-{batch.id}-lettere.pdf")
 
 

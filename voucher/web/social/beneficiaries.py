@@ -11,6 +11,7 @@ from ...errors import DuplicateBeneficiary, ValidationFailed
 from ...extensions import db
 from ...models import Household, Voucher
 from ...services import beneficiaries as service
+from ...services import reach, read_audit
 from ...services.citizenship import countries, country
 from ...services.ente import find_official_comune, get_ente, official_comune
 from ...services.identifiers import parse_fiscal_code
@@ -25,6 +26,7 @@ from .forms import BeneficiaryForm, IseeForm, SearchForm
 
 # Service keys that the form names differently ("comune": a Comune typed by name or code).
 FIELD_MAP = {"isee_cents": "isee", "comune": "comune_altro"}
+SEARCH_LIMIT = 50
 
 
 def _fill_choices(form: BeneficiaryForm) -> None:
@@ -101,10 +103,28 @@ def _details(form: BeneficiaryForm) -> dict:
 def beneficiaries():
     """Search by codice fiscale or name: the text travels in the body of a POST."""
     form = SearchForm()
-    results = None
+    results = elsewhere = None
     if form.validate_on_submit():
-        results = service.search_beneficiaries(form.q.data)
-    return render_template("social/beneficiaries.html", form=form, results=results)
+        results, elsewhere = _search(form.q.data)
+    return render_template(
+        "social/beneficiaries.html", form=form, results=results, elsewhere=elsewhere
+    )
+
+
+def _search(text: str) -> tuple[list, int | None]:
+    """The people found whom the social worker sees, recorded as one read; and, when a
+    codice fiscale typed in full is someone's outside their Comuni, that person's id, so
+    that break-glass access can be asked for on their page (which shows nothing else)."""
+    actor = current_actor()
+    wider = SEARCH_LIMIT if actor.team is None else SEARCH_LIMIT * 20
+    found = service.search_beneficiaries(text, limit=wider)
+    results = reach.keep_beneficiaries(actor, found)[:SEARCH_LIMIT]
+    elsewhere = None
+    if not results:
+        exact = service.find_by_fiscal_code("".join(text.split()))
+        elsewhere = exact.id if exact and not reach.sees_beneficiary(actor, exact) else None
+    read_audit.record_search(actor, results, read_audit.search_purpose(text), outside=elsewhere)
+    return results, elsewhere
 
 
 @bp.route("/beneficiari/nuovo", methods=["GET", "POST"])
@@ -112,7 +132,7 @@ def beneficiaries():
 def beneficiary_new():
     form = BeneficiaryForm()
     _fill_choices(form)
-    derived = existing = None
+    derived = existing = elsewhere = None
     if request.method == "POST":
         derived = _derived(form.fiscal_code.data)
         checking = request.form.get("action") == "check"
@@ -132,13 +152,27 @@ def beneficiary_new():
             # A duplicate, even one registered a moment ago by a colleague: show who it is.
             if isinstance(refused.error, DuplicateBeneficiary):
                 existing = service.find_by_fiscal_code(derived.code if derived else "")
+                existing, elsewhere = _within_reach(existing)
     return render_template(
         "social/beneficiary_form.html",
         form=form,
         person=None,
         derived=derived,
         existing=existing,
+        elsewhere=elsewhere,
     )
+
+
+def _within_reach(person) -> tuple:
+    """(the person, None) when the social worker sees them, recorded as a read; (None,
+    their id) when they live outside the social worker's Comuni."""
+    if person is None:
+        return None, None
+    actor = current_actor()
+    if not reach.sees_beneficiary(actor, person):
+        return None, person.id
+    read_audit.record_read(actor, person, read_audit.DUPLICATE_CHECK)
+    return person, None
 
 
 @bp.route("/beneficiari/<int:beneficiary_id>")
@@ -151,7 +185,8 @@ def beneficiary(beneficiary_id: int):
     return render_template(
         "social/beneficiary.html",
         person=person,
-        vouchers=list(vouchers),
+        # A voucher charged to a Comune outside the social worker's is not listed.
+        vouchers=reach.keep_vouchers(current_actor(), list(vouchers)),
         schemes=list_schemes("active"),
         citizenship=country(person.citizenship),
         isee_records=list_isee_records(person),

@@ -144,7 +144,8 @@ class TokenReasonForm(ReasonForm):
 
 
 class PinLetterForm(FlaskForm):
-    """The letter with the PIN, from the page that shows the PIN (the PIN is checked)."""
+    """The letter with the PIN, from the page that shows the PIN (the PIN is checked, under
+    the voucher's lockout and a limit per user: services.letters.check_pin_for_letter)."""
 
     pin = HiddenField(validators=[DataRequired(), Length(min=4, max=12)])
 

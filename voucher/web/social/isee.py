@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ...periods import Month
-from ...services import beneficiaries, clock, isee
+from ...services import beneficiaries, clock, isee, reach
 from ..lookups import load_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
@@ -63,9 +63,12 @@ def isee_expiring():
     today = clock.today()
     first = Month.of(today).start
     last = Month.of(today).next().end - timedelta(days=1)
+    records = isee.expiring_records(first, last)
+    people = reach.keep_beneficiaries(current_actor(), [r.beneficiary for r in records])
+    seen = {p.id for p in people}
     return render_template(
         "social/isee_expiring.html",
-        records=isee.expiring_records(first, last),
+        records=[r for r in records if r.beneficiary_id in seen],
         first=first,
         last=last,
         today=today,

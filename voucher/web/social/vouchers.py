@@ -2,20 +2,20 @@
 page with its ledger and audit trail, and the actions on it. A PIN is shown once only, in
 the response of the action that created it."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ...documents.letter import letters_pdf
-from ...errors import DomainError
+from ...errors import DomainError, InvalidCodeOrPin, Locked
 from ...extensions import db
 from ...models import AuditEvent, LedgerEntry, Voucher
 from ...models.status import voucher_allows
-from ...services import beneficiaries, clock, codes, letters, redemption, schemes
+from ...services import beneficiaries, clock, form_tokens, letters, reach, redemption, schemes
 from ...services import vouchers as service
 from ...services.coverage import coverage_period_on
-from ...services.issuance import issuance_checks, issue_voucher, pin_pepper
+from ...services.issuance import issuance_checks, issue_voucher
 from ...services.ledger import ledger_for_voucher
 from ...services.money import format_euro, public_share
 from ..labels import AUDIT_LABELS
@@ -23,11 +23,24 @@ from ..lookups import load_or_404
 from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
-from .common import one_time_token, pdf_response, render_pin_page, use_token
+from .common import pdf_response, render_pin_page
 from .competence import competence_choices
 from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm, VoucherLookupForm
 
-_STALE = _l("Questa richiesta è già stata inviata: ricarica la pagina del buono e riprova.")
+_STALE = _l(
+    "Questa richiesta è già stata inviata, oppure il modulo è stato aperto di nuovo in "
+    "un'altra scheda: non è stato fatto nulla di nuovo. Controlla la pagina e, se serve, "
+    "riprova dal modulo più recente."
+)
+
+
+def _token(purpose: str, subject: str) -> str:
+    """A one-time token for this display of the form (services.form_tokens)."""
+    return form_tokens.new_token(current_actor().user_id, purpose, subject)
+
+
+def _use_token(purpose: str, subject: str, token: str | None) -> bool:
+    return form_tokens.use_token(current_actor().user_id, purpose, subject, token)
 
 
 def _to_voucher(voucher: Voucher):
@@ -57,7 +70,7 @@ def issue(beneficiary_id: int):
     if scheme is not None:
         checks = issuance_checks(scheme, person)
         coverage = schemes.coverage_for(scheme, person.isee_cents)
-        form = IssueForm(scheme_id=scheme.id, token=one_time_token())
+        form = IssueForm(scheme_id=scheme.id, token=_token("issue", f"beneficiary:{person.id}"))
         competence_choices(form.comune_istat, person)
     return render_template(
         "social/issue.html",
@@ -77,7 +90,10 @@ def issue(beneficiary_id: int):
 def issue_confirm(beneficiary_id: int):
     person = load_or_404(beneficiaries.get_beneficiary, beneficiary_id)
     form = IssueForm()
-    if not form.validate_on_submit() or not use_token(form.token.data):
+    # The token is used in this request's transaction: a refused issue gives it back.
+    if not form.validate_on_submit() or not _use_token(
+        "issue", f"beneficiary:{person.id}", form.token.data
+    ):
         flash(str(_STALE), "warning")
         return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
     scheme_id = int(form.scheme_id.data) if form.scheme_id.data.isdigit() else 0
@@ -105,7 +121,8 @@ def vouchers():
             return _to_voucher(service.get_voucher(form.code.data))
         except DomainError:
             form.code.errors = [_("Nessun buono con questo codice.")]
-    latest = db.session.execute(select(Voucher).order_by(Voucher.id.desc()).limit(20)).scalars()
+    query = reach.within_reach(current_actor(), select(Voucher), Voucher)
+    latest = db.session.execute(query.order_by(Voucher.id.desc()).limit(20)).scalars()
     return render_template("social/vouchers.html", form=form, latest=list(latest))
 
 
@@ -148,7 +165,7 @@ def voucher(voucher_id: int):
 
 
 @bp.route("/buoni/<int:voucher_id>/lettera.pdf")
-@permission_required("voucher.manage")
+@permission_required("voucher.print")
 def letter(voucher_id: int):
     """The printable letter, without the PIN (which is not kept)."""
     voucher = load_or_404(Voucher, voucher_id)
@@ -157,19 +174,39 @@ def letter(voucher_id: int):
 
 
 @bp.route("/buoni/<int:voucher_id>/lettera-con-pin", methods=["POST"])
-@permission_required("voucher.manage")
+@permission_required("voucher.print")
 def letter_with_pin(voucher_id: int):
     """The letter with the PIN, from the page that shows it: the PIN comes back in the form
-    and is checked against its digest, so it is never kept and never wrong on paper."""
+    and is checked against its digest, so it is never kept and never wrong on paper. The
+    check shares the beneficiaries' lockout, is limited per user and audited."""
     voucher = load_or_404(Voucher, voucher_id)
     form = PinLetterForm()
-    pin = (form.pin.data or "").strip()
-    if not form.validate_on_submit() or not codes.pin_matches(
-        pin_pepper(), voucher.pin_salt, pin, voucher.pin_hash
-    ):
+    pin = (form.pin.data or "").strip() if form.validate_on_submit() else ""
+    try:
+        letters.check_pin_for_letter(
+            current_actor(),
+            voucher,
+            pin,
+            per_hour=current_app.config["STAFF_PIN_CHECKS_PER_HOUR"],
+        )
+    except InvalidCodeOrPin:
+        # The view returns normally: the boundary commits the count and the audit event.
         flash(
             _("Il PIN non corrisponde più a questo buono: stampare la lettera senza PIN."), "danger"
         )
+        return _to_voucher(voucher)
+    except Locked as error:
+        if error.extensions.get("scope") == "user":
+            message = _(
+                "Troppi PIN errati in poco tempo: la stampa con il PIN è sospesa per un'ora. "
+                "Stampa la lettera senza PIN o crea un nuovo PIN."
+            )
+        else:
+            message = _(
+                "Troppi PIN errati su questo buono: il codice è bloccato per qualche minuto. "
+                "Stampa la lettera senza PIN o crea un nuovo PIN."
+            )
+        flash(message, "danger")
         return _to_voucher(voucher)
     pdf = letters_pdf([letters.letter_for(voucher, pin)])
     return pdf_response(pdf, f"buono-{voucher.code}.pdf")
@@ -222,7 +259,8 @@ ACTIONS = {
         "action": "reset_pin",
     },
 }
-_WITH_PIN = {"sostituisci", "nuovo-pin"}
+# The actions that create a voucher or a PIN, sent once only (services.form_tokens).
+_TOKEN_PURPOSES = {"sostituisci": "replace", "nuovo-pin": "reset_pin"}
 
 
 def _perform(name: str, voucher: Voucher, reason: str):
@@ -255,16 +293,17 @@ def voucher_action(voucher_id: int, name: str):
     """A confirmation page with the reason; the action runs when it is sent."""
     voucher = load_or_404(Voucher, voucher_id)
     action = ACTIONS[name]
-    form = TokenReasonForm() if name in _WITH_PIN else ReasonForm()
+    purpose, subject = _TOKEN_PURPOSES.get(name), f"voucher:{voucher.id}"
+    form = TokenReasonForm() if purpose else ReasonForm()
     if form.validate_on_submit():
-        if name in _WITH_PIN and not use_token(form.token.data):
+        if purpose and not _use_token(purpose, subject, form.token.data):
             flash(str(_STALE), "warning")
             return _to_voucher(voucher)
-        with showing_refusals():
+        with showing_refusals():  # a refusal rolls back, the token's use included
             return _perform(name, voucher, form.reason.data.strip())
         return _to_voucher(voucher)
-    if name in _WITH_PIN:
-        form.token.data = one_time_token()
+    if purpose:
+        form.token.data = _token(purpose, subject)
     return render_template(
         "social/voucher_action.html",
         voucher=voucher,
