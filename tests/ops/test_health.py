@@ -72,6 +72,6 @@ def test_not_rate_limited(tmp_path, monkeypatch):
         RATELIMIT_DEFAULT="2 per minute",
     )
     client = app.test_client()
-    assert [client.get("/privacy").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/accessibilita").status_code for _ in range(3)] == [200, 200, 429]
     statuses = {client.get("/health").status_code for _ in range(5)}
     assert 429 not in statuses

@@ -1,6 +1,7 @@
 """Every operation of the OpenAPI document, fuzzed in process with schemathesis: no input,
 valid or malformed, gets a server error, and every answer matches the schema documented
-for its status. A bounded version of scripts/fuzz_api, for CI.
+for its status. A bounded version of scripts/fuzz_api, for CI; the pages' forms and query
+strings get theirs in tests/security/test_fuzz_pages.py.
 
 The application runs on a database of its own filled by the demo, committed for real. Each
 operation gets valid and invalid requests with generated path parameters, and valid ones
