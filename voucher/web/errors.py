@@ -4,6 +4,7 @@ store."""
 from flask import Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -70,17 +71,35 @@ def render_domain_error_page(error: DomainError):
     ), error.status
 
 
+# The forms that answer a NUL with their own message (a family's balance check, a
+# provider's redemption steps); any other form that holds one is a 400.
+FORMS_THAT_EXPLAIN_A_NUL = ("beneficiary.", "provider.")
+
+
 def refuse_unstorable_input(app: Flask) -> None:
-    """Pages answer 400 to a query string or form that holds a NUL character: no database
-    stores one (PostgreSQL refuses it, a server error once a page queried with it), and no
-    keyboard types one. The API refuses it field by field, with its own messages."""
+    """Pages drop NUL characters from the query string: no database stores one (PostgreSQL
+    refuses it, a server error once a page queried with it) and no keyboard types one, so
+    the page answers as it would to the rest of the filters. A form is never changed (a
+    tampered key must not become another key): one holding a NUL is a 400, unless it
+    explains the NUL itself. The API refuses it field by field, with its own messages."""
+
+    def _clean(values: MultiDict) -> ImmutableMultiDict | None:
+        if not any("\x00" in k or "\x00" in v for k, v in values.items(multi=True)):
+            return None
+        return ImmutableMultiDict(
+            [(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in values.items(multi=True)]
+        )
 
     @app.before_request
     def _no_nul_characters():
         if request.path.startswith("/api/"):
             return
-        sources = [request.args, request.form] if request.method == "POST" else [request.args]
-        for source in sources:
-            for key, value in source.items(multi=True):
-                if "\x00" in key or "\x00" in value:
-                    abort(400)
+        cleaned = _clean(request.args)
+        if cleaned is not None:
+            request.args = cleaned
+        if (
+            request.method == "POST"
+            and not (request.endpoint or "").startswith(FORMS_THAT_EXPLAIN_A_NUL)
+            and _clean(request.form) is not None
+        ):
+            abort(400)
