@@ -81,6 +81,8 @@ def test_typed_code_live_preview_confirm_and_receipt(page, live):
     assert page.inner_text("#receipt-voucher") == live.eur_code
     assert page.inner_text("#receipt-public") == "9,41 €"
     assert "Prestazione registrata." in page.inner_text(".app-flashes")
+    # The button is shown by the receipt's script: wait for it rather than race it.
+    page.wait_for_selector("#print-receipt", state="visible")
     assert page.is_visible("#print-receipt")
     no_personal_data(page, live)
 
@@ -138,6 +140,7 @@ def phone_photo(payload: str) -> bytes:
 def open_scan_page(tab, live) -> None:
     sign_in(tab, live.operator)
     tab.goto("/fornitore/")
+    tab.wait_for_selector("#qr-reader", state="visible")
     assert tab.is_visible("#qr-reader")
 
 
