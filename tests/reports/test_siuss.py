@@ -184,6 +184,7 @@ def test_flows_per_voucher_are_collected_and_acknowledged(world):
         "inserted": 2,
         "cancelled": 0,
         "unchanged": 0,
+        "withheld_pseudonymised": 0,
     }
     assert generate(w, f"{YEAR}-04").get_json()["inserted"] == 1
 

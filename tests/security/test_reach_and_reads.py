@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests import factories as f
 from voucher.extensions import db
 from voucher.models import AuditEvent, Comune, Voucher
-from voucher.services import clock
+from voucher.services import batch_files, batches, clock
 
 READ_ACTIONS = (
     "beneficiary.read",
@@ -191,6 +191,40 @@ def test_the_api_answers_404_outside_the_comuni_and_the_whole_view_elsewhere(app
     assert client.get(f"/api/v1/beneficiaries/{theirs.id}", headers=admin).status_code == 200
     auditor = f.api_token(client, world.auditor)
     assert client.get(f"/api/v1/vouchers/{their_voucher.code}", headers=auditor).status_code == 200
+
+
+def test_a_social_worker_charges_vouchers_only_to_their_comuni(app, client, world):
+    token = f.api_token(client, world.worker)
+    elsewhere = client.post(
+        "/api/v1/vouchers",
+        json={
+            "scheme_id": world.scheme.id,
+            "beneficiary_id": world.ours.id,
+            "comune_istat": f.FIESOLE["istat_code"],
+        },
+        headers=token,
+    )
+    assert elsewhere.status_code == 422, elsewhere.get_json()
+    assert "comune_istat" in elsewhere.get_json()["errors"]
+    page = signed_in(app, world.worker).get(
+        f"/servizi/beneficiari/{world.ours.id}/emetti", query_string={"misura": world.scheme.id}
+    )
+    options = page.get_data(as_text=True)
+    assert f'value="{f.FIRENZE["istat_code"]}"' in options
+    assert f'value="{f.FIESOLE["istat_code"]}"' not in options
+
+    # Bulk issuance: a person outside the team is as if not registered.
+    rows = [
+        batch_files.UploadedRow(2, world.ours.fiscal_code),
+        batch_files.UploadedRow(3, world.theirs.fiscal_code),
+    ]
+    planned = batches.dry_run(world.scheme, rows, actor=f.actor(world.worker))
+    assert [(p.outcome, p.reason) for p in planned] == [
+        ("issue", None),
+        ("refused", "unknown_beneficiary"),
+    ]
+    everyone = batches.dry_run(world.scheme, rows, actor=f.actor(world.admin))
+    assert [p.outcome for p in everyone] == ["issue", "issue"]
 
 
 def test_break_glass_opens_one_record_for_the_day_with_a_reason_audited_and_reported(

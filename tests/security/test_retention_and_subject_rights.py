@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from tests.reports.world import Ledger, headers_for, issue, make_provider, make_scheme
+from voucher.errors import NotEligible
 from voucher.extensions import db
 from voucher.models import AuditEvent, IssueBatch, IssueBatchRow, SiussFlow, Voucher
 from voucher.periods import Month
@@ -20,7 +21,16 @@ from voucher.reports.funds import fondo_poverta_report, funds_report
 from voucher.reports.liquidation import liquidation_report
 from voucher.reports.siuss import siuss_report
 from voucher.reports.statement import statement_report
-from voucher.services import SYSTEM, beneficiaries, clock, isee, siuss, statements, vouchers
+from voucher.services import (
+    SYSTEM,
+    beneficiaries,
+    clock,
+    isee,
+    issuance,
+    siuss,
+    statements,
+    vouchers,
+)
 from voucher.services.siuss_activity import voucher_activities
 
 TODAY = clock.today()
@@ -245,6 +255,20 @@ def test_pseudonymisation_leaves_every_report_identical_to_the_cent(
     events = json.dumps([e.data for e in _retention_events()])
     for code, _first, last, _born, protocol in identities:
         assert code not in events and last not in events and protocol not in events
+
+    # A pseudonym never reaches INPS: flows already sent stay, none is built from it.
+    assert siuss.generate_flows(SYSTEM, Month(YEAR, 3)) == {
+        "period": f"{YEAR}-03",
+        "inserted": 0,
+        "cancelled": 0,
+        "unchanged": 3,
+        "withheld_pseudonymised": 0,
+    }
+    february = siuss.generate_flows(SYSTEM, Month(YEAR, 2))
+    assert (february["inserted"], february["withheld_pseudonymised"]) == (0, 3)
+    # Nor is a voucher issued to a pseudonym: the person is registered again instead.
+    with pytest.raises(NotEligible, match="pseudonimizzati"):
+        issuance.issue_voucher(SYSTEM, make_scheme(clock.today().year, "A"), people[0])
 
 
 def _export(client, person, **form):

@@ -72,6 +72,7 @@ class GenerationSchema(Schema):
     inserted = fields.Integer(required=True)
     cancelled = fields.Integer(required=True)
     unchanged = fields.Integer(required=True)
+    withheld_pseudonymised = fields.Integer(required=True)
 
 
 class PeriodSchema(Schema):

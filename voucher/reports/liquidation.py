@@ -18,7 +18,7 @@ from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -30,10 +30,10 @@ from ..models import (
     Statement,
     StatementInvoice,
     StatementLine,
-    Voucher,
 )
 from ..periods import Month
 from ..services import clock
+from ..services.invoicing import line_sums
 from ..services.payments import (
     REASON_TEXTS,
     amounts_to_invoice,
@@ -52,25 +52,14 @@ _ISTAT = itemgetter("comune_istat")
 
 def subtotals_query(month: Month):
     """The frozen lines of the month's statements summed per statement, fund, CUP and Comune
-    of competence, in one pass over the lines; the public share of `purchase` schemes (what
-    is invoiced) beside the public share and the co-pay."""
-    purchase = func.sum(LedgerEntry.public_cents).filter(Scheme.legal_model == "purchase")
-    return (
-        select(
-            StatementLine.statement_id,
-            Scheme.fund_code,
-            Scheme.cup,
-            LedgerEntry.comune_id,
-            func.sum(LedgerEntry.public_cents),
-            func.sum(LedgerEntry.copay_cents),
-            func.coalesce(purchase, 0),
-        )
-        .join(Statement, Statement.id == StatementLine.statement_id)
-        .join(LedgerEntry, LedgerEntry.id == StatementLine.ledger_entry_id)
-        .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
-        .join(Scheme, Scheme.id == Voucher.scheme_id)
-        .where(Statement.month == str(month))
-        .group_by(StatementLine.statement_id, Scheme.fund_code, Scheme.cup, LedgerEntry.comune_id)
+    of competence, in one pass over the lines: the public share, the co-pay and the public
+    share of `purchase` schemes (what is invoiced)."""
+    return line_sums(
+        Statement.month == str(month),
+        StatementLine.statement_id,
+        Scheme.fund_code,
+        Scheme.cup,
+        LedgerEntry.comune_id,
     )
 
 

@@ -16,7 +16,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, IssueBatch, IssueBatchRow, Scheme, Voucher
 from ..models.status import OPEN_VOUCHER_STATUSES, BatchStatus, allows
-from . import Actor, audit, clock
+from . import Actor, audit, clock, reach
 from .batch_files import MAX_ROWS, UploadedRow, read_rows
 from .identifiers import parse_fiscal_code
 from .issuance import check_scheme_active, issuance_checks, refusal_of, require
@@ -106,13 +106,26 @@ def _active_counts(scheme: Scheme, ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def dry_run(scheme: Scheme, rows: list[UploadedRow], day: date | None = None) -> list[PlannedRow]:
+def dry_run(
+    scheme: Scheme,
+    rows: list[UploadedRow],
+    day: date | None = None,
+    *,
+    actor: Actor | None = None,
+) -> list[PlannedRow]:
     """What issuing each row would do, in file order, without writing anything: the budget
-    counts the rows above as already issued."""
+    counts the rows above as already issued. With an actor, people outside their reach
+    (voucher.services.reach) are as if not registered, and so are people whose voucher
+    would be charged to a Comune outside their team."""
     day = day or clock.today()
     require(check_scheme_active(scheme, day))
     codes = [_normalise_code(r.fiscal_code) for r in rows]
     people = _beneficiaries_by_code(sorted(set(codes)))
+    if actor is not None and actor.team is not None:
+        kept = {p.id for p in reach.keep_beneficiaries(actor, list(people.values()))}
+        people = {
+            code: p for code, p in people.items() if p.id in kept and p.comune_id in actor.team
+        }
     active = _active_counts(scheme, [p.id for p in people.values()])
     committed = committed_cents(scheme.id)
     seen: dict[str, int] = {}
@@ -168,7 +181,7 @@ def create_batch(
     max_rows: int = MAX_ROWS,
 ) -> IssueBatch:
     """Read the file and save its dry run as a draft batch, to be confirmed."""
-    planned = dry_run(scheme, read_rows(data, max_rows), day)
+    planned = dry_run(scheme, read_rows(data, max_rows), day, actor=actor)
     batch = IssueBatch(
         scheme_id=scheme.id,
         created_by_id=actor.user_id,

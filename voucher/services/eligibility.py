@@ -33,6 +33,17 @@ def check_eligibility(
 ) -> list[RuleResult]:
     """Every eligibility rule of the scheme, in order, with its outcome in plain Italian."""
     results = []
+    if person.pseudonymised_at is not None:
+        # Retention replaced the identity with a pseudonym: nothing can be issued to it. A
+        # person who comes back is registered again, with their own fiscal code.
+        results.append(
+            _rule(
+                "identity",
+                False,
+                "Dati anagrafici pseudonimizzati al termine della conservazione: "
+                "registrare di nuovo la persona",
+            )
+        )
     cats = set(scheme.eligible_categories or [])
     if cats:
         ok = bool(cats & set(person.categories or []))

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..documents.signing import keyring, voucher_claims
-from ..errors import BudgetExceeded, LimitReached, SchemeNotActive
+from ..errors import BudgetExceeded, LimitReached, SchemeNotActive, ValidationFailed
 from ..extensions import db
 from ..models import (
     Beneficiary,
@@ -23,7 +23,7 @@ from ..models import (
     VoucherCoverage,
 )
 from ..models.status import OPEN_VOUCHER_STATUSES, SchemeStatus, VoucherStatus
-from . import Actor, audit, clock, codes
+from . import Actor, audit, clock, codes, reach
 from .competence import competence_for_issue
 from .eligibility import RuleResult, check_eligibility
 from .ente import get_ente
@@ -244,6 +244,11 @@ def issue_voucher(
         issuing = _issuing()
         require(*check_eligibility(scheme, person, day, issuing.ente))
         comune = competence_for_issue(scheme, person, comune_istat)
+        if not reach.may_charge(actor, comune, person):
+            raise ValidationFailed(
+                "Il Comune di competenza non è tra i Comuni assegnati a chi emette il buono.",
+                errors={"comune_istat": ["Scegliere uno dei Comuni assegnati."]},
+            )
         coverage, isee_record = coverage_terms(scheme, person, day)
     if scheme.id not in issuing.committed:
         _lock_scheme(scheme)

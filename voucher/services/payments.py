@@ -29,12 +29,27 @@ from ..models import Provider, Statement, StatementInvoice
 from ..models.status import allows
 from ..periods import Month
 from . import Actor, audit, clock, fatturapa, statements
+from .invoicing import (
+    TOLERANCE_CENTS,
+    amounts_to_invoice,
+    amounts_to_invoice_of,
+    close_enough,
+    expected_for,
+    invoice_matches,
+    uncovered,
+)
 from .payment_data import DURC_NOTICE_DAYS, PAYMENT_FIELDS, durc_notices, update_payment_data
 
 __all__ = [
     "DURC_NOTICE_DAYS",
     "PAYMENT_FIELDS",
     "REASONS",
+    "TOLERANCE_CENTS",
+    "amounts_to_invoice",
+    "amounts_to_invoice_of",
+    "expected_for",
+    "invoice_matches",
+    "uncovered",
     "durc_notices",
     "mark_paid",
     "record_invoice",
@@ -48,51 +63,6 @@ REASONS = (
     "invoice_missing",
     "not_approved",
 )
-# An invoice matches its amount within one cent: the rounding of VAT per rate.
-TOLERANCE_CENTS = 1
-
-
-# --- What to invoice, and what an invoice covers ------------------------------------------
-
-
-def amounts_to_invoice(subtotals: Iterable[dict]) -> dict[str | None, int]:
-    """The public share bought under `purchase` schemes, per CUP (None: no CUP)."""
-    groups: dict[str | None, int] = {}
-    for row in subtotals:
-        key = row["cup"] or None
-        groups[key] = groups.get(key, 0) + row["purchase_cents"]
-    return groups
-
-
-def _close(a: int, b: int) -> bool:
-    return abs(a - b) <= TOLERANCE_CENTS
-
-
-def expected_for(groups: dict[str | None, int], cup: str | None) -> tuple[int | None, set]:
-    """The amount an invoice with `cup` must carry, and the CUP groups it covers; None when
-    its CUP is not on the statement."""
-    if cup is not None:
-        if cup not in groups:
-            return None, set()
-        return groups[cup], {cup}
-    if None in groups:
-        return groups[None], {None}
-    return sum(groups.values()), set(groups)
-
-
-def uncovered(groups: dict[str | None, int], invoices: Iterable) -> set:
-    """The CUP groups with an amount to invoice that no recorded invoice matches today."""
-    pending = {cup for cup, cents in groups.items() if cents > 0}
-    for invoice in invoices:
-        expected, covers = expected_for(groups, invoice.cup)
-        if expected is not None and _close(invoice.total_cents, expected):
-            pending -= covers
-    return pending
-
-
-def invoice_matches(groups: dict[str | None, int], invoice) -> bool:
-    expected, _ = expected_for(groups, invoice.cup)
-    return expected is not None and expected > 0 and _close(invoice.total_cents, expected)
 
 
 def statement_invoices(provider_id: int, month: Month) -> list[StatementInvoice]:
@@ -156,7 +126,7 @@ def record_invoice(
             invoice_cup=invoice.cup,
             statement_cups=on_statement,
         )
-    if expected <= 0 or not _close(invoice.total_cents, expected):
+    if expected <= 0 or not close_enough(invoice.total_cents, expected):
         what = f"il subtotale del CUP {invoice.cup}" if invoice.cup else "il totale pubblico"
         raise InvoiceMismatch(
             f"La fattura vale {_euro(invoice.total_cents)} (imponibile "
@@ -263,13 +233,14 @@ def payment_state(provider: Provider, month: Month, paid_on: date | None = None)
     invoices = statement_invoices(provider.id, month)
     status = statement.status if statement else "open"
     reasons = blocking_reasons(provider, status, groups, invoices, paid_on or clock.today())
+    pending = uncovered(groups, invoices)
     return {
         "invoices": [
             {**invoice_view(invoice), "matches": invoice_matches(groups, invoice)}
             for invoice in invoices
         ],
         "to_invoice": [
-            {"cup": cup, "cents": cents, "invoiced": cup not in uncovered(groups, invoices)}
+            {"cup": cup, "cents": cents, "invoiced": cup not in pending}
             for cup, cents in sorted(groups.items(), key=lambda kv: kv[0] or "")
             if cents > 0
         ],

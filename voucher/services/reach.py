@@ -157,6 +157,21 @@ def keep_vouchers(actor: Actor, vouchers: list[Voucher]) -> list[Voucher]:
     return [v for v in vouchers if v.id in seen]
 
 
+def may_charge(actor: Actor, comune: Comune, person: Beneficiary) -> bool:
+    """Whether the actor may charge a new voucher for this person to this Comune: one of
+    their Comuni, or any Comune while they hold a break-glass access to the person."""
+    team = actor.team
+    if team is None or comune.id in team:
+        return True
+    return db.session.execute(
+        select(
+            exists().where(
+                Beneficiary.id == person.id, Beneficiary.id.in_(_granted(actor, "beneficiary"))
+            )
+        )
+    ).scalar_one()
+
+
 # Break-glass
 
 

@@ -72,7 +72,8 @@ def _flow(ente: dict, period: str, operation: str, id_flusso: str, ts_ms: int, *
 
 def generate_flows(actor: Actor, month: Month) -> dict:
     """Build and store the flows of a concluded month. Returns how many flows were inserted
-    and cancelled, and how many vouchers were left unchanged."""
+    and cancelled, how many vouchers were left unchanged, and how many were withheld because
+    their person has been pseudonymised (see voucher.services.retention)."""
     if month >= Month.of(clock.today()):
         raise Conflict(f"Il mese {month.label()} non è ancora concluso.")
     ente = activity.ente_block()
@@ -84,9 +85,17 @@ def generate_flows(actor: Actor, month: Month) -> dict:
     previous = _active_flows(period)
 
     planned: list[dict] = []
-    unchanged = 0
+    unchanged = withheld = 0
     for voucher_id in sorted(set(current) | set(previous)):
         now, before = current.get(voucher_id), previous.get(voucher_id)
+        if now is not None and now.pseudonymised:
+            # Retention replaced the person's identity with a pseudonym: a new flow would send
+            # the pseudonym to INPS. A flow already sent stays as it is; none is built anew.
+            if before is not None:
+                unchanged += 1
+            else:
+                withheld += 1
+            continue
         if now and before and before.fingerprint == now.fingerprint():
             unchanged += 1
             continue
@@ -127,6 +136,7 @@ def generate_flows(actor: Actor, month: Month) -> dict:
         "inserted": sum(1 for p in planned if p["operation"] == "I"),
         "cancelled": sum(1 for p in planned if p["operation"] == "C"),
         "unchanged": unchanged,
+        "withheld_pseudonymised": withheld,
     }
     audit.record(actor, "siuss.flows_generated", "siuss_period", period, **summary)
     return summary

@@ -74,6 +74,8 @@ class VoucherActivity:
     public_cents: int = 0
     copay_cents: int = 0
     services: list = field(default_factory=list)
+    # The person was pseudonymised by retention: their flow can no longer be (re)built.
+    pseudonymised: bool = False
 
     def fingerprint(self) -> str:
         """What the activity reports to INPS, hashed: an unchanged one needs no new flow."""
@@ -158,6 +160,7 @@ def activity_query(start: date, end: date):
             Beneficiary.sex,
             Beneficiary.categories,
             Beneficiary.citizenship,
+            Beneficiary.pseudonymised_at,
             Comune.istat_code,
             Service.name_it.label("service_name"),
             Service.siuss_code,
@@ -301,6 +304,7 @@ def voucher_activities(start: date, end: date) -> list[VoucherActivity]:
                 public_cents=sum(int(r.public_cents) for r in rows),
                 copay_cents=sum(int(r.copay_cents) for r in rows),
                 services=[r.service_code for r in rows],
+                pseudonymised=first.pseudonymised_at is not None,
             )
         )
     return activities

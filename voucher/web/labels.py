@@ -107,6 +107,11 @@ AUDIT_LABELS = {
     "voucher.expired": _l("Scadenza"),
     "voucher.transferred": _l("Trasferimento a un altro Comune"),
     "voucher.coverage_changed": _l("Nuova copertura da un ISEE"),
+    "voucher.read": _l("Consultazione della scheda"),
+    "voucher.letter_read": _l("Consultazione della lettera"),
+    "voucher.letter_pin_printed": _l("Lettera stampata con il PIN"),
+    "voucher.letter_pin_wrong": _l("PIN errato per la stampa della lettera"),
+    "voucher.letter_pin_refused": _l("Stampa della lettera bloccata per PIN errati"),
 }
 
 # Authors of audit events that are not a user or an API key, as the log's filter offers them.

@@ -10,18 +10,14 @@ from collections import defaultdict
 from datetime import date
 
 from flask import render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from ...extensions import db
 from ...models import (
-    LedgerEntry,
     Provider,
-    Scheme,
     Statement,
     StatementInvoice,
-    StatementLine,
-    Voucher,
 )
 from ...periods import Month
 from ...services import clock, payments
@@ -61,33 +57,12 @@ def _invoices_of(rows: list[tuple[Statement, Provider]]) -> dict[tuple[int, str]
     return found
 
 
-def _amounts_to_invoice(statement_ids: set[int]) -> dict[int, dict]:
-    """What each statement asks to invoice, per CUP, as payments.amounts_to_invoice gives it
-    from the statement's subtotals: one pass over the frozen lines of them all."""
-    found: dict[int, dict] = defaultdict(dict)
-    if not statement_ids:
-        return found
-    purchase = func.sum(LedgerEntry.public_cents).filter(Scheme.legal_model == "purchase")
-    query = (
-        select(StatementLine.statement_id, Scheme.cup, func.coalesce(purchase, 0))
-        .join(LedgerEntry, LedgerEntry.id == StatementLine.ledger_entry_id)
-        .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
-        .join(Scheme, Scheme.id == Voucher.scheme_id)
-        .where(StatementLine.statement_id.in_(statement_ids))
-        .group_by(StatementLine.statement_id, Scheme.cup)
-    )
-    for statement_id, cup, cents in db.session.execute(query):
-        groups = found[statement_id]
-        groups[cup or None] = groups.get(cup or None, 0) + int(cents)
-    return found
-
-
 def payment_queue(today: date) -> tuple[list[dict], list[dict]]:
     """The approved, unpaid statements: those ready to pay today, and those blocked with
     their reasons (voucher.services.payments decides both), in a fixed number of queries."""
     rows = _approved_rows()
     invoices = _invoices_of(rows)
-    amounts = _amounts_to_invoice({statement.id for statement, _ in rows})
+    amounts = payments.amounts_to_invoice_of({statement.id for statement, _ in rows})
     ready, blocked = [], []
     for statement, provider in rows:
         month = Month.parse(statement.month)

@@ -65,6 +65,16 @@ def siuss_generate():
             ),
             "success",
         )
+        if summary["withheld_pseudonymised"]:
+            flash(
+                _(
+                    "%(count)s buoni non hanno un flusso nuovo: la persona è stata "
+                    "pseudonimizzata dopo il periodo di conservazione e all'INPS andrebbe "
+                    "lo pseudonimo. I flussi già inviati restano validi.",
+                    count=summary["withheld_pseudonymised"],
+                ),
+                "warning",
+            )
         return redirect(url_for("reports.siuss_flows", month=str(month)))
     return _index_page(form, 409)
 

@@ -41,7 +41,7 @@ def _reachable_provider(provider_id: int) -> Provider:
     return load_or_404(providers.get_provider, provider_id)
 
 
-def _statement_rows(*criteria, limit: int | None = None) -> list[tuple[Statement, Provider]]:
+def _statement_rows(*criteria, limit: int | None = None) -> list[dict]:
     query = (
         select(Statement, Provider)
         .join(Provider, Provider.id == Statement.provider_id)
@@ -50,7 +50,10 @@ def _statement_rows(*criteria, limit: int | None = None) -> list[tuple[Statement
     )
     if limit is not None:
         query = query.limit(limit)
-    return [tuple(row) for row in db.session.execute(query)]
+    return [
+        {"statement": statement, "provider": provider, "month": Month.parse(statement.month)}
+        for statement, provider in db.session.execute(query)
+    ]
 
 
 @bp.route("/fornitori")

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ...models import Beneficiary, Voucher
 from ...models.status import voucher_allows
-from ...services import clock, competence
+from ...services import clock, competence, reach
 from ...services.ente import get_ente
 from ..lookups import load_or_404
 from ..refusals import showing_refusals
@@ -22,9 +22,14 @@ def _ente_comuni() -> list:
 
 
 def competence_choices(field, person: Beneficiary) -> None:
-    """The ente's Comuni, the person's residence chosen when it is one of them; otherwise
+    """The ente's Comuni (a social worker's own), the person's residence chosen when it is
+    one of them; otherwise
     nothing chosen, so that the social worker picks the Comune in charge."""
     comuni = _ente_comuni()
+    actor = current_actor()
+    if actor.team is not None and reach.grant_in_use(actor, person) is None:
+        # A social worker charges vouchers to the Comuni they serve (see reach.may_charge).
+        comuni = [c for c in comuni if c.id in actor.team]
     resident = any(c.id == person.comune_id for c in comuni)
     field.choices = ([] if resident else [SelectChoice("", _("Scegli il Comune"))]) + [
         SelectChoice(c.istat_code, c.name) for c in comuni
