@@ -3,13 +3,14 @@
 from .audit import AuditChain, AuditEvent
 from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
 from .beneficiary import CATEGORIES, ISEE_TYPES, Beneficiary, Household, IseeRecord
+from .beneficiary_import import BeneficiaryImport, BeneficiaryImportRow
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
 from .form_token import FORM_TOKEN_PURPOSES, FormToken
 from .ledger import LedgerEntry
 from .provider import Accreditation, ApiKey, Provider
 from .ratelimit import RateLimitCounter
-from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_service
+from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_provider, scheme_service
 from .selfservice import BeneficiarySession
 from .statement import (
     STATEMENT_STATUSES,
@@ -41,6 +42,8 @@ __all__ = [
     "AuditChain",
     "AuditEvent",
     "Beneficiary",
+    "BeneficiaryImport",
+    "BeneficiaryImportRow",
     "BeneficiarySession",
     "BreakGlassGrant",
     "Comune",
@@ -69,5 +72,6 @@ __all__ = [
     "Voucher",
     "VoucherCompetence",
     "VoucherCoverage",
+    "scheme_provider",
     "scheme_service",
 ]

@@ -43,6 +43,8 @@ class Beneficiary(db.Model):
     __table_args__ = (
         CheckConstraint("sex IN ('M', 'F')", name="sex_known"),
         CheckConstraint("isee_cents IS NULL OR isee_cents >= 0", name="isee_not_negative"),
+        # The caseload list, by surname and name.
+        Index("ix_beneficiary_name", "last_name", "first_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,6 +32,11 @@ class Ente(db.Model):
     dpo_name: Mapped[str | None] = mapped_column(String(200))
     dpo_email: Mapped[str | None] = mapped_column(String(254))
     dpo_pec: Mapped[str | None] = mapped_column(String(254))
+    # The social-services office families are told to call (the letter, /saldo's messages).
+    office_phone: Mapped[str | None] = mapped_column(String(40))
+    office_email: Mapped[str | None] = mapped_column(String(254))
+    office_address: Mapped[str | None] = mapped_column(String(300))
+    office_hours: Mapped[str | None] = mapped_column(String(300))
     # Retention in years, overriding the configuration's defaults when set
     # (voucher.services.retention).
     retention_personal_years: Mapped[int | None]

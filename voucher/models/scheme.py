@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ._base import created_at_column
 from .catalogue import Fund, Service
+from .provider import Provider
 from .status import SchemeStatus
 
 SCHEME_STATUSES = tuple(s.value for s in SchemeStatus)
@@ -29,6 +30,15 @@ scheme_service = Table(
     db.metadata,
     Column("scheme_id", ForeignKey("scheme.id", ondelete="CASCADE"), primary_key=True),
     Column("service_code", ForeignKey("service.code"), primary_key=True),
+)
+
+# The providers a scheme is limited to; none listed: every provider accredited for its
+# services.
+scheme_provider = Table(
+    "scheme_provider",
+    db.metadata,
+    Column("scheme_id", ForeignKey("scheme.id", ondelete="CASCADE"), primary_key=True),
+    Column("provider_id", ForeignKey("provider.id"), primary_key=True, index=True),
 )
 
 
@@ -82,6 +92,10 @@ class Scheme(db.Model):
 
     fund: Mapped[Fund] = relationship()
     services: Mapped[list[Service]] = relationship(secondary=scheme_service, order_by=Service.code)
+    # Limited to these providers when any is listed (see scheme_provider).
+    providers: Mapped[list[Provider]] = relationship(
+        secondary=scheme_provider, order_by=Provider.name
+    )
     copay_bands: Mapped[list["CopayBand"]] = relationship(
         order_by="CopayBand.isee_max_cents",
         cascade="all, delete-orphan",

@@ -30,6 +30,9 @@ class Voucher(db.Model):
         ),
         Index("ix_voucher_scheme_status", "scheme_id", "status"),
         Index("ix_voucher_beneficiary_scheme", "beneficiary_id", "scheme_id"),
+        # The caseload lists: vouchers by expiry, newest issued first.
+        Index("ix_voucher_status_valid_until", "status", "valid_until"),
+        Index("ix_voucher_issued_at", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
