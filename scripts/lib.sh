@@ -37,3 +37,25 @@ ensure_chromium() {
     fi
     echo "WARNING: chromium is not installed: the browser tests will fail (apt-get install chromium)." >&2
 }
+
+# SAML signatures (SPID and CIE sign-in, voucher/spid/) go through xmlsec1, a system program.
+ensure_xmlsec() {
+    command -v xmlsec1 >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> apt-get install xmlsec1 (SAML signatures for SPID and CIE)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null &&
+            return 0
+    fi
+    echo "WARNING: xmlsec1 is not installed: SPID and CIE sign-in will not work (apt-get install xmlsec1)." >&2
+}
+
+# AgID's conformance tool for SPID service providers, in a virtual environment of its own
+# (its pinned dependencies are not ours): the SPID tests run it against the application.
+ensure_spid_sp_test() {
+    local tool="$VENV/tools/spid-sp-test"
+    [ -x "$tool/bin/spid_sp_test" ] && return 0
+    echo "==> pip install spid-sp-test (SPID conformance, in .venv/tools/spid-sp-test)"
+    "${PYTHON:-python3}" -m venv --upgrade-deps "$tool" >/dev/null &&
+        "$tool/bin/python" -m pip install -qq --disable-pip-version-check spid-sp-test
+}

@@ -178,3 +178,21 @@ def login(client, user):
     response = client.post("/accesso", data={"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, response.data[:500]
     return response
+
+
+# The social-services office families are told to call (what the letter and /saldo print).
+OFFICE = {
+    "office_phone": "055 4496111",
+    "office_email": "servizi.sociali@sds-prova.example",
+    "office_address": "Piazza Vittorio Veneto 1, Sesto Fiorentino",
+    "office_hours": "lunedì-venerdì 9-12, giovedì anche 15-17",
+}
+
+
+def make_office_contacts(**overrides):
+    """Give the ente (made already) its office contacts."""
+    from voucher.services import ente_office
+
+    e = ente_office.update_office_contacts(SYSTEM, ente.get_ente(), **{**OFFICE, **overrides})
+    db.session.commit()
+    return e

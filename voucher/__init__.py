@@ -29,6 +29,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
+    register_notifications(app)
     return app
 
 
@@ -99,6 +100,12 @@ def register_error_handlers(app: Flask) -> None:
 
     register(app)
     refuse_unstorable_input(app)
+
+
+def register_notifications(app: Flask) -> None:
+    from .notifications.queue import install
+
+    install(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -9,6 +9,7 @@ flask --app voucher worker [--once]
 flask --app voucher audit verify
 flask --app voucher keys rotate
 flask --app voucher break-glass-report [--days 7]
+flask --app voucher spid refresh-metadata [--federation spid|cie]
 """
 
 import sys
@@ -100,13 +101,15 @@ def demo_command(password):
 @click.command("expire")
 def expire_command():
     """The nightly job: mark vouchers past their validity as expired, and delete the batch
-    letters and form tokens kept too long, and ended sessions, API tokens and sign-in locks."""
+    letters and form tokens kept too long, unconfirmed beneficiary imports, and ended
+    sessions, API tokens and sign-in locks."""
     from .services.users import purge_ended_sessions
     from .services.vouchers import expire_vouchers
 
     count = run_in_transaction(lambda: expire_vouchers(SYSTEM))
     click.echo(f"Buoni scaduti: {count}.")
     _purge_pin_material()
+    _discard_stale_imports()
     ended = run_in_transaction(purge_ended_sessions)
     click.echo(f"Sessioni, token e blocchi d'accesso scaduti eliminati: {ended}.")
 
@@ -122,6 +125,15 @@ def _purge_pin_material() -> None:
     click.echo(f"Lotti con lettere eliminate (oltre {days} giorni): {batches}.")
     tokens = run_in_transaction(purge_tokens)
     click.echo(f"Token dei moduli scaduti eliminati: {tokens}.")
+
+
+def _discard_stale_imports() -> None:
+    """Part of the nightly job: drafts of beneficiary imports older than a day, with the
+    personal details of their rows."""
+    from .services.beneficiary_import import discard_stale_drafts
+
+    count = run_in_transaction(lambda: discard_stale_drafts(SYSTEM))
+    click.echo(f"Importazioni di beneficiari non confermate annullate: {count}.")
 
 
 @click.command("retention")
@@ -223,6 +235,9 @@ def break_glass_report_command(days):
 
 def register_commands(app: Flask) -> None:
     """Add the application's commands to `flask --app voucher`."""
+    from .notifications.commands import notify_cli
+    from .spid.commands import spid_cli
+
     for command in (
         create_user_command,
         demo_command,
@@ -232,6 +247,8 @@ def register_commands(app: Flask) -> None:
         audit_cli,
         keys_cli,
         break_glass_report_command,
+        spid_cli,
+        notify_cli,
     ):
         app.cli.add_command(command)
 

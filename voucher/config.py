@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .balance_limits import parse_networks
+
 
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -98,6 +100,15 @@ class Config:
         self.BATCH_LEASE_SECONDS = int(env.get("BATCH_LEASE_SECONDS", "300"))
         # The batch letters hold PINs in clear: downloaded once, else deleted after this many days.
         self.BATCH_LETTERS_KEEP_DAYS = max(0, int(env.get("BATCH_LETTERS_KEEP_DAYS", "7")))
+        # Balance checks (code and PIN) a minute from one address (voucher.balance_limits): the
+        # /saldo form (and five times that an hour), the API; the ente's office networks (CIDR,
+        # comma-separated) get the much higher office limit. Wrong PINs lock each code anyway.
+        self.BALANCE_CHECKS_PER_ADDRESS = int(env.get("BALANCE_CHECKS_PER_ADDRESS", "10"))
+        self.API_BALANCE_CHECKS_PER_ADDRESS = int(env.get("API_BALANCE_CHECKS_PER_ADDRESS", "30"))
+        self.OFFICE_NETWORKS = parse_networks(env.get("OFFICE_NETWORKS", ""))
+        self.OFFICE_BALANCE_CHECKS_PER_ADDRESS = int(
+            env.get("OFFICE_BALANCE_CHECKS_PER_ADDRESS", "600")
+        )
         # Wrong PINs a staff member may type on the letter-with-PIN form in an hour.
         self.STAFF_PIN_CHECKS_PER_HOUR = max(1, int(env.get("STAFF_PIN_CHECKS_PER_HOUR", "10")))
         # Retention (voucher.services.retention); the ente's own settings override both.
@@ -105,6 +116,44 @@ class Config:
         self.RETENTION_ACCOUNTING_YEARS = int(env.get("RETENTION_ACCOUNTING_YEARS", "10"))
         # The key of the pseudonyms that replace fiscal codes: derived from PIN_PEPPER unless set.
         self.PSEUDONYM_KEY = env.get("PSEUDONYM_KEY") or None
+        # Citizens' sign-in with SPID and CIE (voucher.spid, docs/spid.md).
+        spid_dir = Path(instance_path) / "spid"
+        self.SPID_KEY_FILE = env.get("SPID_KEY_FILE") or str(spid_dir / "sp.key")
+        self.SPID_CERT_FILE = env.get("SPID_CERT_FILE") or str(spid_dir / "sp.crt")
+        self.SPID_IDP_METADATA_DIR = env.get("SPID_IDP_METADATA_DIR") or str(spid_dir / "idp")
+        self.SPID_IDP_METADATA_URL = env.get(
+            "SPID_IDP_METADATA_URL", "https://registry.spid.gov.it/entities-idp?output=json"
+        )
+        self.CIE_IDP_METADATA_DIR = env.get("CIE_IDP_METADATA_DIR") or str(spid_dir / "cie-idp")
+        self.CIE_IDP_METADATA_URL = env.get(
+            "CIE_IDP_METADATA_URL", "https://idserver.servizicie.interno.gov.it/idp/shibboleth"
+        )
+        self.SPID_LEVEL = int(env.get("SPID_LEVEL", "2"))
+        self.CIE_LEVEL = int(env.get("CIE_LEVEL", "2"))
+        self.SPID_IPA_CODE = env.get("SPID_IPA_CODE", "")
+        self.SPID_ORGANIZATION_NAME = env.get("SPID_ORGANIZATION_NAME", "")
+        self.SPID_CONTACT_EMAIL = env.get("SPID_CONTACT_EMAIL", "")
+        self.SPID_CONTACT_PHONE = env.get("SPID_CONTACT_PHONE", "")
+        self.SPID_MUNICIPALITY = env.get("SPID_MUNICIPALITY", "")  # ISTAT code, for CIE
+        self.SPID_CLOCK_SKEW_SECONDS = int(env.get("SPID_CLOCK_SKEW_SECONDS", "120"))
+        self.CITIZEN_SESSION_MINUTES = int(env.get("CITIZEN_SESSION_MINUTES", "30"))
+        # The hashed, compressed static files (voucher.web.assets); None: build/static.
+        self.STATIC_BUILD_DIR = env.get("STATIC_BUILD_DIR") or None
+        # Notifications to beneficiaries (voucher.notifications): the worker, the queue,
+        # the low-balance threshold, SMTP and App IO (no key: no IO messages).
+        self.NOTIFY_ENABLED = _bool("NOTIFY_ENABLED", True)
+        self.NOTIFY_WORKER_THREAD = _bool("NOTIFY_WORKER_THREAD", True)
+        self.NOTIFY_QUEUE_URL = env.get("NOTIFY_QUEUE_URL", "")
+        self.NOTIFY_LOW_BALANCE_PERCENT = int(env.get("NOTIFY_LOW_BALANCE_PERCENT", "20"))
+        self.SMTP_HOST = env.get("SMTP_HOST", "")
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
+        self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.MAIL_FROM = env.get("MAIL_FROM", "Buoni servizio <noreply@localhost>")
+        self.MAIL_MESSAGE_ID_DOMAIN = env.get("MAIL_MESSAGE_ID_DOMAIN", "")
+        self.IO_API_URL = env.get("IO_API_URL", "https://api.io.pagopa.it/api/v1")
+        self.IO_API_KEY = env.get("IO_API_KEY", "")
 
 
 class DevelopmentConfig(Config):
@@ -114,6 +163,8 @@ class DevelopmentConfig(Config):
         super().__init__(instance_path)
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Static files read from disk at each request: an edited file shows at once.
+        self.STATIC_AUTOREFRESH = _bool("STATIC_AUTOREFRESH", True)
 
 
 class TestingConfig(Config):
@@ -130,6 +181,9 @@ class TestingConfig(Config):
         self.REMEMBER_COOKIE_SECURE = False
         self.RATELIMIT_ENABLED = False
         self.BATCH_WORKER_THREAD = False  # tests run batches synchronously
+        self.NOTIFY_WORKER_THREAD = False  # tests relay and deliver when they choose
+        # Pages link the plain static names whatever was built; the build's tests pass a folder.
+        self.STATIC_BUILD_DIR = ""
 
 
 CONFIGS = {

@@ -33,9 +33,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The letter is addressed to the beneficiary, with personal data (name, address, scheme):
     # only staff print it; auditors read reports, the audit trail and SIUSS, not letters.
     "voucher.print": STAFF,
+    "notification.read": STAFF,
     "redemption.create": frozenset({"provider"}),
     "redemption.read": ALL,
     "redemption.reverse": STAFF,
+    # A wrong entry corrected: staff reverse any; a provider cancels its own on the day it
+    # recorded it (voucher.services.cancellation decides which).
+    "redemption.correct": STAFF | {"provider"},
     "revocation.read": ALL,
     "report.read": ACCOUNTS,
     "statement.read": ACCOUNTS | {"provider"},

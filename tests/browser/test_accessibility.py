@@ -39,9 +39,18 @@ from tests.conftest import make_app
 from voucher import jobs
 from voucher.demo import load_demo
 from voucher.extensions import db
-from voucher.models import IssueBatch, LedgerEntry, Provider, Scheme, User, Voucher
+from voucher.models import (
+    BeneficiaryImport,
+    Comune,
+    IssueBatch,
+    LedgerEntry,
+    Provider,
+    Scheme,
+    User,
+    Voucher,
+)
 from voucher.periods import Month
-from voucher.services import batches, clock, siuss, users
+from voucher.services import batches, beneficiary_import, clock, siuss, users
 from voucher.web.social.vouchers import ACTIONS
 
 pytestmark = pytest.mark.browser
@@ -63,6 +72,10 @@ EXCLUDED = {
     "social.voucher_batch_codes": "a batch's codes, a CSV file",
     "social.voucher_batch_template": "the batch template, a CSV file",
     "social.voucher_batch_progress": "a batch's progress, JSON polled by its page",
+    "social.beneficiary_import_template": "the template of the beneficiary import, a CSV file",
+    "citizen.metadata": "the SAML metadata, XML for AgID and the Ministero dell'Interno",
+    "citizen.login": "a redirect to the identity provider (tests/web/test_spid_conformance.py)",
+    "citizen.slo": "the identity provider's logout answer, a redirect",
 }
 EXCLUDED_BLUEPRINTS = {"api_": "the JSON API under /api/v1"}  # endpoint prefix: reason
 NOT_FOUND = "/pagina-che-non-esiste"
@@ -133,6 +146,25 @@ def _extras() -> None:
     siuss.generate_flows(admin, Month.of(clock.today()).previous())
     f.make_scheme(status="draft", name="Misura in bozza")
     db.session.commit()
+    _imports(worker, codes)
+
+
+def _imports(worker, codes: list[str]) -> None:
+    """Two imports of beneficiaries by the social worker: a draft (with a row whose codice
+    fiscale disagrees with the name, and refused rows) and a confirmed one."""
+    istat = db.session.execute(select(Comune.istat_code).where(Comune.ente_id.is_not(None)))
+    istat = istat.scalars().first()
+    for confirm in (False, True):
+        new = f.fiscal_code_for(f.unique_birth_date(45), "F", "Neri", "Carla")
+        odd = f.fiscal_code_for(f.unique_birth_date(45), "M", "Rossi", "Mario")
+        text = "codice_fiscale;nome;cognome;comune_istat\n" + "".join(
+            f"{code};{first};Neri;{istat}\n"
+            for code, first in [(new, "Carla"), (odd, "Anna"), (codes[0], "Rosa"), ("X", "Ada")]
+        )
+        done = beneficiary_import.create_import(worker, text.encode())
+        if confirm:
+            beneficiary_import.confirm_import(worker, done, include_warnings=True)
+    db.session.commit()
 
 
 def _arguments() -> dict[str, list]:
@@ -163,7 +195,9 @@ def _arguments() -> dict[str, list]:
         "voucher_id": [entry.voucher_id],
         "entry_id": [entry.id],
         "batch_id": list(batch_ids.scalars()),
+        "import_id": list(db.session.execute(select(BeneficiaryImport.id)).scalars()),
         "name": sorted(ACTIONS),
+        "federation_name": ["spid", "cie"],
     }
 
 

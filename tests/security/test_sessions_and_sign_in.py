@@ -83,7 +83,7 @@ def test_sign_in_redirects_only_to_the_applications_own_paths(client, admin):
     for target in FOREIGN_NEXT:
         response = client.post(f"/accesso?next={target}", data=credentials)
         assert response.status_code == 302, target
-        assert response.headers["Location"] == "/", target
+        assert response.headers["Location"] == "/rendiconti/cruscotto", target  # admin landing
     own = client.post(f"/accesso?next={quote('/admin/utenti?pagina=2')}", data=credentials)
     assert own.headers["Location"] == "/admin/utenti?pagina=2"
 

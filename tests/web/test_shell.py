@@ -53,7 +53,8 @@ def test_unknown_language_keeps_italian(client):
 def test_login_success_shows_the_role_area_and_logout(client, app):
     user = f.make_user("admin")
     response = client.post("/accesso", data={"username": user.username, "password": f.PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    # The admin lands on the dashboard, the page of their daily work.
+    assert response.status_code == 302 and response.headers["Location"] == "/rendiconti/cruscotto"
     html = client.get("/").get_data(as_text=True)
     assert user.username in html and "Esci" in html
     assert "Amministratore dell&#39;ente" in html or "Amministratore dell'ente" in html
@@ -70,7 +71,7 @@ def test_login_follows_a_local_next_only(client, app):
         "/accesso?next=//evil.example/",
         data={"username": user.username, "password": f.PASSWORD},
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/rendiconti/"  # the auditor's own landing page
 
 
 def test_login_failure_is_an_italian_message(client, app):

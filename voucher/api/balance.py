@@ -4,6 +4,7 @@ PIN and no account."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from ..balance_limits import api_limit
 from ..extensions import limiter
 from ..services import selfservice, units
 from .fields import Quantity, Text, problem_responses
@@ -64,15 +65,17 @@ class BalanceSchema(Schema):
 
 
 @blp.route("/balance", methods=["POST"])
-@limiter.limit("30 per minute")
+@limiter.limit(api_limit)
 @blp.arguments(BalanceRequestSchema)
 @blp.response(200, BalanceSchema)
 @blp.doc(
     responses=problem_responses(
         {
             401: "`invalid_code_or_pin`: la stessa risposta per un codice o un PIN errati.",
-            429: "`locked` dopo 5 PIN errati (per 15 minuti); `rate_limited` per troppe "
-            "richieste dallo stesso indirizzo.",
+            429: "`locked` dopo 5 PIN errati (per 15 minuti; `detail` dice chi chiamare "
+            "per un nuovo PIN, con i contatti dei servizi sociali se l'ente li ha indicati); "
+            "`rate_limited` per troppe richieste dallo stesso indirizzo (30 al minuto, di più "
+            "dalle reti degli uffici dell'ente).",
         }
     )
 )

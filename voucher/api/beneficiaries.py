@@ -6,6 +6,13 @@ outside them, as if they did not exist; break-glass access is asked for on the p
 and once granted it opens the person here too, until it ends. Every read is audited.
 A codice fiscale is looked up in the body of a POST, never in a URL, which proxies, servers
 and browsers keep in their logs and histories.
+
+A beneficiary carries `warnings` (in the 201 of a registration and in every read): a list
+of Italian sentences, empty when the codice fiscale agrees with the surname, the first name
+and the sex its first name suggests (voucher.services.fiscal_match). A disagreement does not
+refuse the registration, as the contract promises 201 for any valid code: integrators show
+the warnings and correct the names with PATCH when they are wrong, which clears them. The
+pages, instead, ask the social worker to confirm before saving.
 """
 
 from flask_smorest import Blueprint
@@ -65,7 +72,8 @@ def _not_found():
 )
 @blp.doc(security=BEARER_SECURITY)
 def register_beneficiary(data):
-    """Register a person; birth date and sex come from the codice fiscale."""
+    """Register a person; birth date and sex come from the codice fiscale, and `warnings`
+    says what in the code disagrees with the name."""
     return beneficiaries.register_beneficiary(current_actor(), **data)
 
 

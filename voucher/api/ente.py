@@ -42,6 +42,24 @@ class EnteInSchema(Schema):
     comuni = fields.List(
         fields.Nested(ComuneInSchema), required=True, validate=validate.Length(min=1, max=1000)
     )
+    office_phone = Text(
+        40,
+        allow_none=True,
+        metadata={
+            "description": "Telefono dei servizi sociali che le famiglie chiamano (stampato "
+            "sulla lettera e nei messaggi del saldo), es. 055 1234567. Se omesso resta "
+            "com'è; null lo cancella. Così anche gli altri contatti dell'ufficio"
+        },
+    )
+    office_email = Text(254, allow_none=True, metadata={"description": "E-mail dell'ufficio"})
+    office_address = Text(
+        300, allow_none=True, metadata={"description": "Indirizzo dell'ufficio, su una riga"}
+    )
+    office_hours = Text(
+        300,
+        allow_none=True,
+        metadata={"description": "Orari di apertura, es. lunedì-venerdì 9-12, giovedì 15-17"},
+    )
 
 
 class EntePatchSchema(EnteInSchema):
@@ -124,6 +142,13 @@ class EnteSchema(Schema):
         allow_none=True, metadata={"description": "Codice ente SIUSS assegnato dall'INPS"}
     )
     comuni = fields.List(fields.Nested(ComuneSchema), required=True)
+    office_phone = fields.String(
+        allow_none=True,
+        metadata={"description": "Contatti dei servizi sociali per le famiglie (lettera, saldo)"},
+    )
+    office_email = fields.String(allow_none=True)
+    office_address = fields.String(allow_none=True)
+    office_hours = fields.String(allow_none=True)
     privacy = fields.Nested(PrivacySchema, required=True)
 
     @pre_dump

@@ -1,5 +1,6 @@
 """Redemptions: providers record services delivered (idempotently); everyone reads the
-ledger within reach; staff reverse a wrong redemption."""
+ledger within reach; staff reverse a wrong redemption, and a provider cancels its own on
+the day it recorded it."""
 
 from functools import wraps
 
@@ -7,7 +8,7 @@ from flask import g, request, url_for
 from flask_smorest import Blueprint
 
 from ..errors import NotFound, ValidationFailed
-from ..services import ledger, redemption
+from ..services import cancellation, ledger, redemption
 from ..services.redemption import RedemptionRequest
 from .fields import MAX_INT, problem_responses
 from .problems import problem
@@ -147,21 +148,32 @@ def list_redemptions(query):
 
 
 @blp.route("/redemptions/<int:entry_id>/reversal", methods=["POST"])
-@requires("redemption.reverse")
+@requires("redemption.correct")
 @blp.arguments(ReversalRequestSchema)
 @blp.response(201, LedgerEntrySchema)
 @blp.doc(
     security=BEARER_SECURITY,
     responses=problem_responses(
         {
-            404: "`not_found`: nessun riscatto con questo id.",
-            409: "`already_reversed`.",
+            403: "`forbidden`: un fornitore annulla una propria prestazione solo il giorno in "
+            "cui l'ha registrata (ora di Roma); dal giorno dopo la storna l'ente.",
+            404: "`not_found`: nessun riscatto con questo id (per un fornitore: nessun suo "
+            "riscatto).",
+            409: "`already_reversed`; `period_closed` (per un fornitore: il mese della "
+            "prestazione ha un rendiconto già approvato).",
             422: "`validation_error` (anche lo storno di uno storno).",
         }
     ),
 )
 def reverse_redemption(data, entry_id):
-    """Compensate a wrong redemption: a negated ledger entry, the balance restored."""
+    """Compensate a wrong redemption: a negated ledger entry, the balance restored.
+
+    Staff reverse any redemption. A provider cancels one of its own on the day it recorded
+    it, unless its month is on an approved statement; the audit trail names it a provider's
+    cancellation."""
     if entry_id > MAX_INT:
         raise NotFound("Riscatto non trovato.")
-    return redemption.reverse_redemption(current_actor(), entry_id, data["reason"])
+    actor = current_actor()
+    if actor.is_provider:
+        return cancellation.cancel_own_redemption(actor, entry_id, data["reason"])
+    return redemption.reverse_redemption(actor, entry_id, data["reason"])

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..models import CATEGORIES
+from ..services.fiscal_match import person_mismatches
 from .fields import MAX_INT, Cents, Text, Timestamp
 
 
@@ -74,6 +75,19 @@ class BeneficiarySchema(Schema):
         required=True, metadata={"description": "Codice ISO 3166-1 alpha-2 (IT: italiana)"}
     )
     created_at = Timestamp(required=True)
+    # Added in December 2026: read from the record each time, so it clears once the names
+    # are corrected.
+    warnings = fields.Function(
+        person_mismatches,
+        required=True,
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Avvisi in italiano: il codice fiscale non corrisponde a cognome, "
+            "nome o sesso (lettere del DM 23/12/1976). Vuoto quando tutto corrisponde. Non "
+            "impedisce la registrazione: verificare i dati e correggerli con PATCH.",
+        },
+    )
 
 
 class BeneficiarySearchSchema(Schema):

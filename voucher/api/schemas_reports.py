@@ -268,6 +268,9 @@ class StatementLineSchema(Schema):
     carried_over = fields.Boolean(
         metadata={"description": "Voce di un mese già approvato, riportata in questo"}
     )
+    cancelled_by_provider = fields.Boolean(
+        metadata={"description": "Storno fatto dal fornitore il giorno stesso (annullamento)"}
+    )
     created_at = Timestamp()
 
 

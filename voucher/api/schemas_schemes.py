@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..models import CATEGORIES, ISEE_TYPES, UNITS
-from .fields import Cents, Text, Timestamp
+from .fields import Cents, Id, Reason, Text, Timestamp
 
 STATUSES = ("draft", "active", "closed")
 
@@ -17,6 +17,18 @@ def _service_codes(**kwargs):
         Text(20),
         validate=validate.Length(min=1, max=50),
         metadata={"description": "Servizi del catalogo, tutti della stessa area"},
+        **kwargs,
+    )
+
+
+def _provider_ids(**kwargs):
+    return fields.List(
+        Id(),
+        validate=validate.Length(max=500),
+        metadata={
+            "description": "I soli fornitori che accettano i buoni della misura, tra quelli "
+            "accreditati per i suoi servizi; vuota: ogni fornitore accreditato"
+        },
         **kwargs,
     )
 
@@ -117,6 +129,7 @@ class SchemeInSchema(SchemeFieldsSchema):
     budget_cents = Cents(big=True, required=True)
     eligible_categories = _categories(required=True)
     status = fields.String(validate=validate.OneOf(("draft", "active")), load_default="active")
+    provider_ids = _provider_ids(load_default=list)
 
 
 class SchemeUpdateSchema(SchemeFieldsSchema):
@@ -150,6 +163,7 @@ class SchemeSchema(Schema):
     presa_in_carico = fields.Boolean(required=True)
     legal_model = fields.String(required=True, metadata={"enum": ["purchase", "contribution"]})
     copay_bands = fields.List(fields.Nested(CopayBandSchema), required=True)
+    provider_ids = _provider_ids(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     created_at = Timestamp(required=True)
     committed_cents = fields.Integer(
@@ -168,3 +182,34 @@ class SchemeQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     # A query string is text: "2026" is read as a number here, unlike in a JSON body.
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class BudgetChangeSchema(Schema):
+    """A new budget for an active scheme: any increase, a decrease down to the committed."""
+
+    budget_cents = Cents(big=True, required=True)
+    reason = Reason(
+        required=True, metadata={"description": "Ad esempio gli estremi della determina"}
+    )
+
+
+class ValidityExtensionSchema(Schema):
+    """A later end of validity for an active scheme."""
+
+    valid_until = fields.Date(required=True)
+    reason = Reason(
+        required=True, metadata={"description": "Ad esempio gli estremi della determina"}
+    )
+    extend_vouchers = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Proroga anche i buoni ancora validi che scadono con la misura; il "
+            "loro qr_payload è firmato di nuovo: le lettere già stampate vanno ristampate"
+        },
+    )
+
+
+class SchemeProvidersSchema(Schema):
+    """The providers an existing scheme is limited to; an empty list opens it to all."""
+
+    provider_ids = _provider_ids(required=True)

@@ -4,13 +4,16 @@ with the budget committed and redeemed so far."""
 from flask_smorest import Blueprint
 
 from ..models import Scheme
-from ..services import schemes
+from ..services import scheme_changes, scheme_providers, schemes
 from .fields import MAX_INT, ProblemSchema
 from .schemas_schemes import (
+    BudgetChangeSchema,
     SchemeInSchema,
+    SchemeProvidersSchema,
     SchemeQuerySchema,
     SchemeSchema,
     SchemeUpdateSchema,
+    ValidityExtensionSchema,
 )
 from .security import BEARER_SECURITY, current_actor, requires
 
@@ -32,15 +35,17 @@ def _conflict(description: str):
     )
 
 
-BUDGET_FIELDS = ("committed_cents", "redeemed_cents", "available_cents")
-SCHEME_FIELDS = tuple(f for f in SchemeSchema().fields if f not in BUDGET_FIELDS)
+COMPUTED_FIELDS = ("committed_cents", "redeemed_cents", "available_cents", "provider_ids")
+SCHEME_FIELDS = tuple(f for f in SchemeSchema().fields if f not in COMPUTED_FIELDS)
 
 
 def _with_budget(scheme: Scheme) -> dict:
-    """The scheme with its budget position: committed, redeemed and still available."""
+    """The scheme with its budget position (committed, redeemed and still available) and
+    the providers it is limited to."""
     committed = schemes.committed_cents(scheme.id)
     return {
         **{field: getattr(scheme, field) for field in SCHEME_FIELDS},
+        "provider_ids": scheme_providers.provider_ids(scheme),
         "committed_cents": committed,
         "redeemed_cents": schemes.redeemed_cents(scheme.id),
         "available_cents": scheme.budget_cents - committed,
@@ -119,4 +124,67 @@ def close_scheme(scheme_id: int):
     """Close a scheme: no new vouchers; those issued stay spendable until they expire."""
     scheme = schemes.get_scheme(scheme_id)
     schemes.close_scheme(current_actor(), scheme)
+    return _with_budget(scheme)
+
+
+def _validation_error():
+    return blp.alt_response(
+        422, schema=ProblemSchema, content_type=PROBLEM, description="`validation_error`"
+    )
+
+
+@blp.route(f"{ONE}/budget", methods=["POST"])
+@requires("scheme.manage")
+@blp.arguments(BudgetChangeSchema)
+@blp.response(200, SchemeSchema)
+@_not_found()
+@_conflict(
+    "`conflict`: la misura non è attiva, o il nuovo budget è sotto l'impegnato (`detail` "
+    "riporta entrambi gli importi, anche come `budget_cents` e `committed_cents`)"
+)
+@_validation_error()
+@blp.doc(security=BEARER_SECURITY)
+def change_budget(data, scheme_id: int):
+    """Top up an active scheme's budget, or lower it no further than what is committed."""
+    scheme = schemes.get_scheme(scheme_id)
+    scheme_changes.change_budget(current_actor(), scheme, data["budget_cents"], data["reason"])
+    return _with_budget(scheme)
+
+
+@blp.route(f"{ONE}/validity", methods=["POST"])
+@requires("scheme.manage")
+@blp.arguments(ValidityExtensionSchema)
+@blp.response(200, SchemeSchema)
+@_not_found()
+@_conflict("`conflict`: la misura non è attiva")
+@_validation_error()
+@blp.doc(security=BEARER_SECURITY)
+def extend_validity(data, scheme_id: int):
+    """Extend an active scheme's validity to a later `valid_until` (at most five years from
+    its start). Vouchers issued from now on last until then; with `extend_vouchers`, so do
+    the vouchers still valid that end with the scheme, with a new `qr_payload`."""
+    scheme = schemes.get_scheme(scheme_id)
+    scheme_changes.extend_validity(
+        current_actor(),
+        scheme,
+        data["valid_until"],
+        data["reason"],
+        extend_vouchers=data["extend_vouchers"],
+    )
+    return _with_budget(scheme)
+
+
+@blp.route(f"{ONE}/providers", methods=["PUT"])
+@requires("scheme.manage")
+@blp.arguments(SchemeProvidersSchema)
+@blp.response(200, SchemeSchema)
+@_not_found()
+@_conflict("`conflict`: la misura è chiusa")
+@_validation_error()
+@blp.doc(security=BEARER_SECURITY)
+def set_providers(data, scheme_id: int):
+    """Limit the scheme to these providers; an empty list opens it to every provider
+    accredited for its services. Others get 403 `not_accredited` on a redemption."""
+    scheme = schemes.get_scheme(scheme_id)
+    scheme_providers.set_scheme_providers(current_actor(), scheme, data["provider_ids"])
     return _with_budget(scheme)

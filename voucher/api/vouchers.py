@@ -6,7 +6,18 @@ from flask_smorest import Blueprint
 
 from ..documents.signing import keyring
 from ..errors import NotFound, ValidationFailed
-from ..services import beneficiaries, competence, issuance, reach, read_audit, schemes, vouchers
+from ..services import (
+    beneficiaries,
+    clock,
+    competence,
+    issuance,
+    provider_access,
+    providers,
+    reach,
+    read_audit,
+    schemes,
+    vouchers,
+)
 from ..services.redemption import resolve_voucher_code
 from .fields import problem_responses
 from .schemas_vouchers import (
@@ -38,6 +49,10 @@ _VOUCHER_BY_AUDIENCE = {
 _NOT_FOUND = {
     404: "`voucher_not_found`: anche un buono a carico di un Comune non assegnato "
     "all'assistente sociale (l'accesso straordinario si chiede solo dalle pagine)."
+}
+_NOT_FOR_YOU = {
+    403: "`not_accredited`: un fornitore non accreditato per nessuno dei servizi del buono "
+    "(o sospeso) non ne vede nulla."
 }
 _STATE_CONFLICT = {409: "`conflict`: il buono non è in uno stato che lo consente."}
 
@@ -109,12 +124,16 @@ class _WithPin:
 @requires("voucher.read")
 @blp.response(200, VoucherSchema)
 @blp.doc(
-    security=BEARER_SECURITY, responses={**_VOUCHER_BY_AUDIENCE, **problem_responses(_NOT_FOUND)}
+    security=BEARER_SECURITY,
+    responses={**_VOUCHER_BY_AUDIENCE, **problem_responses({**_NOT_FOUND, **_NOT_FOR_YOU})},
 )
 def get_voucher(code):
-    """A voucher by code or QR payload. Providers see only what they need at the door."""
+    """A voucher by code or QR payload. Providers see only what they need at the door, and a
+    provider that may record none of its services sees nothing of it (403 not_accredited)."""
     voucher = find_voucher(code)
     if current_actor().is_provider:
+        provider = providers.get_provider(current_actor().provider_id)
+        provider_access.check_may_read(provider, voucher, clock.today())
         return jsonify(ProviderVoucherSchema().dump(voucher))
     read_audit.record_read(current_actor(), voucher)
     return voucher

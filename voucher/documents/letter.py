@@ -1,9 +1,14 @@
 """The printable voucher letter (A4, reportlab): one letter per voucher, and one PDF for a batch.
 
 Pure: plain values in, PDF bytes out. Everything a batch's letters share (the ente, the scheme,
-the services, the providers, the instructions) is laid out once per distinct content as a form
-XObject that every page reuses; each page then adds only what is personal: the name, the QR
-code, the voucher code and the PIN. That keeps a batch of thousands of letters small and fast.
+the services, the providers, the instructions, the office to call) is laid out once per
+distinct content as a form XObject that every page reuses; each page then adds only what is
+personal: the name, the QR code, the voucher code and the PIN. That keeps a batch of
+thousands of letters small and fast.
+
+Who may see what is the letter's shape, not only its words: the box the provider is shown
+holds the QR code and the voucher code and nothing else; the PIN sits in a box of its own
+further down, under "Controlla il saldo", marked as the family's only.
 """
 
 import io
@@ -11,17 +16,27 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFName, PDFStream
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from ..resources import resource_dir
+from .letter_writer import (
+    BODY,
+    BOLD,
+    LEADING,
+    LEFT,
+    MONO,
+    PAGE_HEIGHT,
+    REGULAR,
+    TOP,
+    WIDTH,
+    Writer,
+    draw_text,
+    font_for,
+    split,
+)
 from .pdf_qr import draw_qr
 
 MAX_PROVIDERS = 5  # more than this and the letter points to the complete list online
@@ -29,27 +44,20 @@ MAX_PROVIDERS = 5  # more than this and the letter points to the complete list o
 # as much for a fifth less size.
 ZLIB_LEVEL = 1
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
-LEFT = 50.0
-WIDTH = PAGE_WIDTH - 2 * LEFT
-TOP = PAGE_HEIGHT - 42
-BOTTOM = 50.0
-BODY, LEADING = 11.0, 14.5  # body text never below 11 pt, for readers with low vision
-LABEL_WIDTH = 80.0
-KEEP_TOGETHER = 6  # paragraphs of up to this many lines move whole to the next page
 QR_AREA = 142.0  # the QR code's side with its quiet zone: about 0.65 mm per module
 CARD_PAD = 8.0
 CARD_HEIGHT = QR_AREA + 2 * CARD_PAD
+PIN_BOX_TOP = 36.0  # the PIN box's title line, above its text
 RECIPIENT_X = 312.0  # the address shows through the window of a DL envelope
 RECIPIENT_TOP = PAGE_HEIGHT - 118
-RECIPIENT_BOTTOM = RECIPIENT_TOP - 84
+RECIPIENT_BOTTOM = RECIPIENT_TOP - 78  # room for the name and four lines of address
 
-REGULAR, BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier-Bold"
-# The standard PDF fonts cover only Windows-1252: names in other scripts use DejaVu Sans.
-_FALLBACK = {
-    REGULAR: ("VoucherSans", "DejaVuSans.ttf"),
-    BOLD: ("VoucherSans-Bold", "DejaVuSans-Bold.ttf"),
-}
+# The words that tell who may see what: the provider's box, the family's PIN.
+PROVIDER_PART = "Da mostrare al fornitore"
+PIN_PART = "Il tuo PIN: solo per te"
+WHO_SEES_WHAT = "Al fornitore mostra solo questo riquadro: il PIN è solo per te."
+PIN_NOTE = "Il PIN serve solo a te: non mostrarlo e non dirlo a nessuno, nemmeno al fornitore."
+SOCIAL_SERVICES_FALLBACK = "i servizi sociali del tuo Comune"
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,26 @@ class VoucherLetter:
     balance_url: str
     beneficiary_address: str = ""
     issued_on: date | None = None
+    # The social-services office to call (services.ente_office); empty when not set.
+    office_phone: str = ""
+    office_email: str = ""
+    office_address: str = ""
+    office_hours: str = ""
+
+    @property
+    def office_lines(self) -> list[tuple[str, str]]:
+        """(label, value) of each office contact given."""
+        given = (
+            ("Telefono", self.office_phone),
+            ("E-mail", self.office_email),
+            ("Indirizzo", self.office_address),
+            ("Orari", self.office_hours),
+        )
+        return [(label, value) for label, value in given if value]
+
+    @property
+    def office_reachable(self) -> bool:
+        return bool(self.office_phone or self.office_email or self.office_address)
 
 
 # The fields that differ from one voucher to the next; all the others are shared by a batch.
@@ -92,28 +120,6 @@ def _it_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def _font(name: str, text: str) -> str:
-    """The standard font when it can show the text, otherwise the bundled DejaVu Sans."""
-    try:
-        text.encode("cp1252")
-        return name
-    except UnicodeEncodeError:
-        pass
-    fallback, filename = _FALLBACK.get(name, _FALLBACK[REGULAR])
-    if fallback not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(
-            TTFont(fallback, str(Path(resource_dir("static")) / "fonts" / filename))
-        )
-    return fallback
-
-
-def _text(
-    c: Canvas, x: float, y: float, text: str, font: str = REGULAR, size: float = BODY
-) -> None:
-    c.setFont(_font(font, text), size)
-    c.drawString(x, y, text)
-
-
 @dataclass
 class _Template:
     """The shared part of a letter, laid out: one form per page and where the personal parts go."""
@@ -122,124 +128,95 @@ class _Template:
     card_page: int  # 1 unless the shared text above the card fills a whole page
     qr_origin: tuple[float, float]  # top-left corner of the QR area
     code_at: tuple[float, float]
+    pin_page: int
     pin_at: tuple[float, float]
 
 
-class _Writer:
-    """Flows the shared text of a letter into form XObjects, starting a new page when full."""
-
-    def __init__(self, c: Canvas, prefix: str):
-        self.c, self.prefix, self.forms = c, prefix, []
-        self.y = TOP
-        self._begin()
-
-    def _begin(self) -> None:
-        name = f"{self.prefix}_{len(self.forms) + 1}"
-        self.c.beginForm(name)
-        self.forms.append(name)
-        self.y = TOP - (0 if len(self.forms) == 1 else 2 * LEADING)  # room for the page header
-
-    def finish(self) -> list[str]:
-        self.c.endForm()
-        return self.forms
-
-    def room(self, height: float) -> None:
-        if self.y - height < BOTTOM:
-            self.c.endForm()
-            self._begin()
-
-    def lines(
-        self,
-        text: str,
-        font=REGULAR,
-        size=BODY,
-        x=LEFT,
-        width=WIDTH,
-        leading=LEADING,
-        marker: tuple[str, str, float] | None = None,
-    ) -> None:
-        """A paragraph, wrapped; a short one is never split across pages. `marker` (text, font,
-        x) is drawn beside the first line: a bullet or a label."""
-        font = _font(font, text)
-        lines = simpleSplit(text, font, size, width) or [""]
-        if len(lines) <= KEEP_TOGETHER:
-            self.room(leading * len(lines))
-        for i, line in enumerate(lines):
-            self.room(leading)
-            self.y -= leading
-            if i == 0 and marker:
-                _text(self.c, marker[2], self.y, marker[0], marker[1])
-            self.c.setFont(font, size)
-            self.c.drawString(x, self.y, line)
-
-    def heading(self, text: str) -> None:
-        self.room(2.2 * LEADING + 18)  # never a heading alone at the foot of a page
-        self.y -= 6
-        self.lines(text, BOLD, 13.5, leading=17)
-        self.y -= 1
-
-    def field(self, label: str, value: str) -> None:
-        self.lines(
-            value, x=LEFT + LABEL_WIDTH, width=WIDTH - LABEL_WIDTH, marker=(label, BOLD, LEFT)
-        )
-
-    def bullet(self, text: str, font=REGULAR) -> None:
-        self.lines(text, font, x=LEFT + 20, width=WIDTH - 20, marker=("•", REGULAR, LEFT + 6))
-
-
-def _header(w: _Writer, letter: VoucherLetter) -> None:
+def _header(w: Writer, letter: VoucherLetter) -> None:
     """The ente and the title on the left, the date and the addressee on the right."""
     left = RECIPIENT_X - LEFT - 24
     w.lines(letter.ente_name, BOLD, 14, width=left, leading=17)
     for part in filter(None, letter.ente_address.splitlines()):
         w.lines(part, width=left)
-    w.y -= 18
+    w.y -= 16
     w.lines("Buono servizio", BOLD, 22, width=left, leading=26)
     w.y -= 2
     w.lines(letter.scheme_name, BOLD, 14, width=left, leading=18)
     w.lines(f"Finanziato con: {letter.fund_name}", width=left)
     if letter.issued_on:
-        _text(w.c, RECIPIENT_X, TOP - LEADING, f"Emesso il {_it_date(letter.issued_on)}")
-    _text(w.c, RECIPIENT_X, RECIPIENT_TOP, "Alla cortese attenzione di")
+        draw_text(w.c, RECIPIENT_X, TOP - LEADING, f"Emesso il {_it_date(letter.issued_on)}")
+    draw_text(w.c, RECIPIENT_X, RECIPIENT_TOP, "Alla cortese attenzione di")
     w.y = min(w.y, RECIPIENT_BOTTOM)
 
 
-def _card(w: _Writer, letter: VoucherLetter) -> tuple:
-    """The boxed part with the QR code, the code and the PIN; returns their positions."""
+def _card(w: Writer, letter: VoucherLetter) -> tuple:
+    """The box the provider is shown: the QR code, the code, the value and the validity, and
+    nothing else. Returns where the QR code and the code go."""
     c = w.c
-    w.room(CARD_HEIGHT + 10)
-    top = w.y - 10
-    bottom = top - CARD_HEIGHT
-    c.setLineWidth(1.5)
-    c.roundRect(LEFT, bottom, WIDTH, CARD_HEIGHT, 6)
-    qr_origin = (LEFT + CARD_PAD, top - CARD_PAD)
     x = LEFT + CARD_PAD + QR_AREA + 12
     text_width = LEFT + WIDTH - CARD_PAD - x
-    y = top - CARD_PAD - 14
-    _text(c, x, y, "Codice del buono")
-    code_at = (x, y - 24)
-    pin_at = (x, y - 50)
-    w.y = y - 90
-    for line in simpleSplit(f"Valore: {letter.value_text}", BOLD, 12, text_width):
-        _text(c, x, w.y, line, BOLD, 12)
-        w.y -= 16
     validity = f"Valido dal {_it_date(letter.valid_from)} al {_it_date(letter.valid_until)}"
-    for line in simpleSplit(validity, REGULAR, BODY, text_width):
-        _text(c, x, w.y, line)
-        w.y -= LEADING
-    w.y -= 4
-    for line in simpleSplit("Mostra questo foglio al fornitore.", REGULAR, BODY, text_width):
-        _text(c, x, w.y, line)
-        w.y -= LEADING
-    w.y = bottom - 4
-    return qr_origin, code_at, pin_at
+    below_code = [
+        *[
+            (line, BOLD, 12.5, 16)
+            for line in split(f"Valore: {letter.value_text}", BOLD, 12.5, text_width)
+        ],
+        *[(line, REGULAR, BODY, LEADING) for line in split(validity, REGULAR, BODY, text_width)],
+        ("", REGULAR, BODY, 3),
+        *[(line, BOLD, BODY, LEADING) for line in split(WHO_SEES_WHAT, BOLD, BODY, text_width)],
+    ]
+    # A long value or a long validity grows the box rather than spill out of it.
+    height = max(CARD_HEIGHT, CARD_PAD + 15 + 20 + 48 + sum(r[3] for r in below_code))
+    w.room(height + 10)
+    top = w.y - 8
+    bottom = top - height
+    c.setLineWidth(2)
+    c.roundRect(LEFT, bottom, WIDTH, height, 6)
+    qr_origin = (LEFT + CARD_PAD, top - CARD_PAD)
+    y = top - CARD_PAD - 15
+    draw_text(c, x, y, PROVIDER_PART.upper(), BOLD, 13)
+    y -= 20
+    draw_text(c, x, y, "Codice del buono")
+    code_at = (x, y - 24)
+    y -= 48
+    for line, font, size, leading in below_code:
+        if line:
+            draw_text(c, x, y, line, font, size)
+        y -= leading
+    w.y = bottom - 2
+    return qr_origin, code_at
 
 
-def _body(w: _Writer, letter: VoucherLetter) -> None:
-    w.y -= 4
-    w.field("Servizi", "; ".join(letter.services) + ".")
-    w.field("Copertura", letter.coverage_text)
+def _pin_box(w: Writer, letter: VoucherLetter) -> tuple[int, tuple[float, float]]:
+    """The family's own box, apart from the provider's: the PIN, where to use it, and that
+    nobody else needs it. Returns the page and the place of the PIN."""
+    c = w.c
+    how = (
+        f"Vai su {letter.balance_url} e scrivi il codice del buono e il PIN: vedrai il "
+        "saldo, la scadenza, i servizi ricevuti e i fornitori."
+    )
+    inner = WIDTH - 2 * (CARD_PAD + 4)
+    lines = [(line, REGULAR) for line in split(how, REGULAR, BODY, inner)]
+    lines += [(line, BOLD) for line in split(PIN_NOTE, BOLD, BODY, inner)]
+    height = PIN_BOX_TOP + LEADING * len(lines) + CARD_PAD
+    w.room(height + 8)
+    top = w.y - 6
+    c.setLineWidth(1.5)
+    c.setDash(5, 3)  # dashed: a different box from the provider's, at a glance
+    c.roundRect(LEFT, top - height, WIDTH, height, 6)
+    c.setDash()
+    x = LEFT + CARD_PAD + 4
+    draw_text(c, x, top - 26, PIN_PART.upper(), BOLD, 13)
+    pin_at = (x + 210, top - 27)
+    y = top - PIN_BOX_TOP - 11
+    for line, font in lines:
+        draw_text(c, x, y, line, font)
+        y -= LEADING
+    w.y = top - height - 4
+    return w.page, pin_at
 
+
+def _providers(w: Writer, letter: VoucherLetter) -> None:
     w.heading("Dove usarlo: i fornitori accreditati")
     shown = letter.providers[:MAX_PROVIDERS]
     for name, contact in shown:
@@ -256,12 +233,33 @@ def _body(w: _Writer, letter: VoucherLetter) -> None:
             "(con il codice del buono e il PIN)."
         )
 
+
+def _office(w: Writer, letter: VoucherLetter) -> None:
+    """What to do when the letter or the PIN is lost, and whom to call: the office's
+    contacts when the ente gave them, never made up when it did not."""
+    w.heading("Se perdi questo foglio o il PIN")
+    who = "i servizi sociali" if letter.office_reachable else SOCIAL_SERVICES_FALLBACK
+    w.lines(
+        f"Chiama subito {who}: bloccheranno questo buono e te ne daranno uno nuovo con il "
+        "saldo rimasto. Chiamali anche se hai dimenticato il PIN o hai bisogno di aiuto."
+    )
+    if letter.office_lines:
+        w.y -= 3
+        for label, value in letter.office_lines:
+            w.field(label, value, BOLD if label == "Telefono" else REGULAR)
+
+
+def _body(w: Writer, letter: VoucherLetter) -> tuple[int, tuple[float, float]]:
+    w.y -= 2
+    w.field("Servizi", "; ".join(letter.services) + ".")
+    w.field("Copertura", letter.coverage_text)
+    _providers(w, letter)
+
     w.heading("Come si usa")
     w.bullet("Scegli uno dei fornitori accreditati e concorda con lui il servizio.")
     w.bullet(
-        "Quando ricevi il servizio, mostra questo foglio: il fornitore inquadra il codice QR "
-        "(oppure scrive il codice del buono) e registra la prestazione. Il costo viene scalato "
-        "dal saldo del buono."
+        f"Quando ricevi il servizio, mostra al fornitore il riquadro «{PROVIDER_PART}»: "
+        "lui inquadra il codice QR (o scrive il codice) e il costo viene scalato dal saldo."
     )
     w.bullet(
         "Se il buono non copre tutto il costo, la parte restante la paghi direttamente al "
@@ -269,32 +267,23 @@ def _body(w: _Writer, letter: VoucherLetter) -> None:
         "spendere."
     )
 
-    w.heading("Controlla il saldo")
-    w.lines(
-        f"Vai su {letter.balance_url} e inserisci il codice del buono e il PIN: vedrai il saldo, "
-        "la scadenza, i servizi già registrati e l'elenco dei fornitori. Il PIN serve solo a te: "
-        "non darlo a nessuno, nemmeno al fornitore."
-    )
-
-    w.heading("Se perdi questo foglio")
-    w.lines(
-        f"Chiama subito i servizi sociali di {letter.ente_name}: bloccheranno questo "
-        "buono e te ne daranno uno nuovo con il saldo rimasto. Il vecchio codice non potrà più "
-        "essere usato da nessuno."
-    )
+    w.heading("Controlla il saldo su internet")
+    pin_place = _pin_box(w, letter)
+    _office(w, letter)
+    return pin_place
 
 
 def _template(c: Canvas, letter: VoucherLetter, prefix: str) -> _Template:
-    w = _Writer(c, prefix)
+    w = Writer(c, prefix)
     _header(w, letter)
-    qr_origin, code_at, pin_at = _card(w, letter)
-    card_page = len(w.forms)
-    _body(w, letter)
-    return _Template(w.finish(), card_page, qr_origin, code_at, pin_at)
+    qr_origin, code_at = _card(w, letter)
+    card_page = w.page
+    pin_page, pin_at = _body(w, letter)
+    return _Template(w.finish(), card_page, qr_origin, code_at, pin_page, pin_at)
 
 
 def _put(t: PDFTextObject, x: float, y: float, text: str, font=REGULAR, size=BODY) -> None:
-    t.setFont(_font(font, text), size)
+    t.setFont(font_for(font, text), size)
     t.setTextOrigin(x, y)
     t.textOut(text)
 
@@ -307,14 +296,17 @@ def _addressee(t: PDFTextObject, letter: VoucherLetter) -> None:
         _put(t, RECIPIENT_X, y, part)
 
 
-def _code_and_pin(t: PDFTextObject, template: _Template, letter: VoucherLetter) -> None:
+def _code(t: PDFTextObject, template: _Template, letter: VoucherLetter) -> None:
     _put(t, *template.code_at, letter.code, MONO, 20)
+
+
+def _pin(t: PDFTextObject, template: _Template, letter: VoucherLetter) -> None:
     x, y = template.pin_at
     if letter.pin:
-        _put(t, x, y, "PIN")
-        _put(t, x + 30, y, letter.pin, MONO, 20)
+        _put(t, x, y, "PIN", BOLD, 13)
+        _put(t, x + 36, y, letter.pin, MONO, 22)
     else:
-        _put(t, x, y, "PIN: quello ricevuto al rilascio", BOLD, 12)
+        _put(t, x, y, "PIN: quello ricevuto al rilascio", BOLD, 13)
 
 
 def _footer(t: PDFTextObject, letter: VoucherLetter, page: int, pages: int) -> None:
@@ -359,7 +351,9 @@ def letters_pdf(letters: Sequence[VoucherLetter]) -> bytes:
                 _addressee(text, letter)
             if number == template.card_page:
                 draw_qr(c, letter.qr_payload, *template.qr_origin, QR_AREA)
-                _code_and_pin(text, template, letter)
+                _code(text, template, letter)
+            if number == template.pin_page:
+                _pin(text, template, letter)
             _footer(text, letter, number, pages)
             c.drawText(text)
             c.showPage()

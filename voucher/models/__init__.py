@@ -8,6 +8,7 @@ from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
 from .form_token import FORM_TOKEN_PURPOSES, FormToken
 from .ledger import LedgerEntry
+from .notification import Notification, NotificationCursor
 from .provider import Accreditation, ApiKey, Provider
 from .ratelimit import RateLimitCounter
 from .scheme import SCHEME_STATUSES, CopayBand, Scheme, scheme_provider, scheme_service
@@ -57,6 +58,8 @@ __all__ = [
     "IssueBatchDocument",
     "IssueBatchRow",
     "LedgerEntry",
+    "Notification",
+    "NotificationCursor",
     "Provider",
     "RateLimitCounter",
     "Scheme",

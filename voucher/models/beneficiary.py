@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     event,
     inspect,
+    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -69,6 +70,11 @@ class Beneficiary(db.Model):
     # Set by the retention job when the personal details beyond what the accounts need were
     # replaced by a pseudonym (voucher.services.retention).
     pseudonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Notifications (voucher.notifications): the channels the person accepts and the
+    # language of the messages.
+    notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_io: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_language: Mapped[str] = mapped_column(String(2), default="it", server_default="it")
 
     comune: Mapped[Comune] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="members")

@@ -5,7 +5,7 @@ voucher.services.payments)."""
 
 from ..models import Provider
 from ..periods import Month
-from ..services import payments, statements
+from ..services import cancellation, payments, statements
 from .common import report_meta
 
 
@@ -13,6 +13,13 @@ def statement_report(provider: Provider, month: Month) -> dict:
     """GET /reports/providers/{id}/statement: status, lines and totals of one month."""
     statement = statements.find_statement(provider.id, month)
     lines = statements.statement_lines(provider.id, month, statement)
+    # A reversal the provider made itself, on the day it recorded the service, reads
+    # "Annullata dal fornitore" wherever a line shows its kind.
+    by_provider = cancellation.cancelled_by_provider(
+        line["entry_id"] for line in lines if line["kind"] == "reversal"
+    )
+    for line in lines:
+        line["cancelled_by_provider"] = line["entry_id"] in by_provider
     data = {
         "provider_id": provider.id,
         "provider_name": provider.name,

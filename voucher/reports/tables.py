@@ -259,6 +259,8 @@ def statement_table(data: dict) -> Table:
     rows = []
     for line in data["lines"]:
         label = kinds.get(line["kind"], line["kind"])
+        if line.get("cancelled_by_provider"):
+            label = "Annullata dal fornitore"
         if line.get("carried_over"):
             label += " (mese precedente)"
         record = {

@@ -21,19 +21,24 @@ from .batch_files import MAX_ROWS, UploadedRow, read_rows
 from .identifiers import parse_fiscal_code
 from .issuance import check_scheme_active, issuance_checks, refusal_of, require
 from .schemes import committed_cents
+from .wording import N_
 
 _LOOKUP_CHUNK = 500
 
-# Why a row is refused; the code is stored, the message is shown.
+# Why a row is refused; the code is stored, the message is shown. The last ones are the
+# refusals of issue_voucher when a confirmed row is issued (voucher.services.batch_processing).
 REASONS = {
-    "missing_fiscal_code": "Codice fiscale mancante",
-    "invalid_fiscal_code": "Codice fiscale non valido",
-    "duplicate_row": "Riga ripetuta",
-    "unknown_beneficiary": "Beneficiario non registrato",
-    "not_eligible": "Requisiti non soddisfatti",
-    "limit_reached": "Limite di buoni attivi raggiunto",
-    "budget_exceeded": "Budget esaurito",
-    "scheme_not_active": "Misura non attiva",
+    "missing_fiscal_code": N_("Codice fiscale mancante"),
+    "invalid_fiscal_code": N_("Codice fiscale non valido"),
+    "duplicate_row": N_("Riga ripetuta"),
+    "unknown_beneficiary": N_("Beneficiario non registrato"),
+    "not_eligible": N_("Requisiti non soddisfatti"),
+    "limit_reached": N_("Limite di buoni attivi raggiunto"),
+    "budget_exceeded": N_("Budget esaurito"),
+    "scheme_not_active": N_("Misura non attiva"),
+    "not_found": N_("Beneficiario non più presente"),
+    "validation_error": N_("Dati non validi"),
+    "conflict": N_("Operazione in conflitto con lo stato attuale"),
 }
 
 
@@ -134,13 +139,14 @@ def dry_run(
         person = people.get(code)
         refusal = None
         if not code:
-            refusal = "missing_fiscal_code", "La riga non ha un codice fiscale."
+            refusal = "missing_fiscal_code", N_("La riga non ha un codice fiscale.")
         elif not _valid_fiscal_code(code):
-            refusal = "invalid_fiscal_code", "Il codice fiscale non è valido."
+            refusal = "invalid_fiscal_code", N_("Il codice fiscale non è valido.")
         elif code in seen:
-            refusal = "duplicate_row", f"Stesso codice fiscale della riga {seen[code]}."
+            message = N_("Stesso codice fiscale della riga %(line)s.") % {"line": seen[code]}
+            refusal = "duplicate_row", message
         elif person is None:
-            refusal = "unknown_beneficiary", "Nessun beneficiario registrato con questo codice."
+            refusal = "unknown_beneficiary", N_("Nessun beneficiario registrato con questo codice.")
         else:
             refusal = refusal_of(
                 issuance_checks(
@@ -150,8 +156,10 @@ def dry_run(
             if refusal and refusal[0] == "budget_exceeded":
                 refusal = (
                     "budget_exceeded",
-                    "Il budget residuo della misura, tolte le righe precedenti del file, "
-                    "non basta per questo buono.",
+                    N_(
+                        "Il budget residuo della misura, tolte le righe precedenti del file, "
+                        "non basta per questo buono."
+                    ),
                 )
         if code and code not in seen:
             seen[code] = row.line
@@ -247,9 +255,9 @@ def confirm_batch(actor: Actor, batch: IssueBatch, *, day: date | None = None) -
     stale): rows refused then are reported with their reason."""
     batch = _lock_batch(batch)
     if not allows("batch", batch.status, "confirm"):
-        raise Conflict("Il lotto è già stato confermato.")
+        raise Conflict(N_("Il lotto è già stato confermato."))
     if batch.planned == 0:
-        raise Conflict("Nel lotto non c'è nessun buono da emettere.")
+        raise Conflict(N_("Nel lotto non c'è nessun buono da emettere."))
     require(check_scheme_active(batch.scheme, day or clock.today()))
     db.session.execute(
         update(IssueBatchRow)
@@ -269,7 +277,7 @@ def discard_batch(actor: Actor, batch: IssueBatch) -> None:
     """Drop a draft that will not be confirmed (its rows hold personal data)."""
     batch = _lock_batch(batch)
     if not allows("batch", batch.status, "discard"):
-        raise Conflict("Si può annullare solo un lotto non ancora confermato.")
+        raise Conflict(N_("Si può annullare solo un lotto non ancora confermato."))
     db.session.delete(batch)
     db.session.flush()
     audit.record(actor, "batch.discarded", "batch", batch.id)
@@ -279,7 +287,7 @@ def requeue_batch(actor: Actor, batch: IssueBatch) -> IssueBatch:
     """Try a failed batch again; rows already issued keep their vouchers."""
     batch = _lock_batch(batch)
     if not allows("batch", batch.status, "requeue"):
-        raise Conflict("Si può riprendere solo un lotto interrotto da un errore.")
+        raise Conflict(N_("Si può riprendere solo un lotto interrotto da un errore."))
     batch.status = BatchStatus.QUEUED
     batch.attempts = 0
     batch.error = None
@@ -297,7 +305,7 @@ def get_batch(batch_id: int) -> IssueBatch:
     """The batch, or NotFound."""
     batch = db.session.get(IssueBatch, batch_id)
     if batch is None:
-        raise NotFound("Lotto non trovato.")
+        raise NotFound(N_("Lotto non trovato."))
     return batch
 
 

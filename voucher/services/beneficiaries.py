@@ -13,10 +13,11 @@ from .citizenship import normalise as normalise_citizenship
 from .ente import residence_comune
 from .identifiers import parse_fiscal_code
 from .isee import reband_from_shortcut
+from .wording import N_
 
 # Residence may be any Italian Comune: whether it must be one of the ente's is a scheme's
 # rule (residence_required), checked at issue.
-UNKNOWN_COMUNE = "Il codice ISTAT non corrisponde ad alcun Comune italiano in vigore."
+UNKNOWN_COMUNE = N_("Il codice ISTAT non corrisponde ad alcun Comune italiano in vigore.")
 UNKNOWN_CITIZENSHIP = (
     "Cittadinanza sconosciuta: indicare il codice ISO 3166-1 di due lettere dello Stato "
     "(ad esempio IT, AL, MA)."
@@ -54,7 +55,7 @@ def _check(data: dict) -> None:
     ):
         errors["household_id"] = ["Nucleo familiare inesistente."]
     if errors:
-        raise ValidationFailed("Dati del beneficiario non validi", errors=errors)
+        raise ValidationFailed(N_("Dati del beneficiario non validi"), errors=errors)
 
 
 def register_beneficiary(
@@ -89,7 +90,9 @@ def register_beneficiary(
     if comune is None:
         raise ValidationFailed(errors={"comune_istat": [UNKNOWN_COMUNE]})
     if db.session.execute(select(Beneficiary.id).where(Beneficiary.fiscal_code == cf.code)).first():
-        raise DuplicateBeneficiary("Un beneficiario con questo codice fiscale è già registrato.")
+        raise DuplicateBeneficiary(
+            N_("Un beneficiario con questo codice fiscale è già registrato.")
+        )
     person = Beneficiary(
         fiscal_code=cf.code,
         birth_date=cf.birth_date,
@@ -151,7 +154,7 @@ def get_beneficiary(beneficiary_id: int) -> Beneficiary:
     """The beneficiary, or NotFound."""
     person = db.session.get(Beneficiary, beneficiary_id)
     if person is None:
-        raise NotFound("Beneficiario non trovato.")
+        raise NotFound(N_("Beneficiario non trovato."))
     return person
 
 

@@ -29,6 +29,7 @@ from ..periods import Month
 from . import Actor, audit
 from .ente import comune_by_istat
 from .in_force import in_force_expression
+from .wording import N_
 
 
 def competence_for_issue(scheme: Scheme, person: Beneficiary, comune_istat: str | None) -> Comune:
@@ -39,16 +40,18 @@ def competence_for_issue(scheme: Scheme, person: Beneficiary, comune_istat: str 
         comune = comune_by_istat(comune_istat.strip())
         if comune is None:
             raise ValidationFailed(
-                "Il Comune di competenza deve essere uno dei Comuni dell'ente.",
-                errors={"comune_istat": ["Non è uno dei Comuni serviti dall'ente."]},
+                N_("Il Comune di competenza deve essere uno dei Comuni dell'ente."),
+                errors={"comune_istat": [N_("Non è uno dei Comuni serviti dall'ente.")]},
             )
         return comune
     residence = person.comune
     if residence is not None and residence.ente_id is not None:
         return residence
     raise ValidationFailed(
-        "Il beneficiario non risiede in un Comune dell'ente: indicare il Comune di competenza.",
-        errors={"comune_istat": ["Indicare il Comune dell'ente che ha in carico il beneficiario."]},
+        N_("Il beneficiario non risiede in un Comune dell'ente: indicare il Comune di competenza."),
+        errors={
+            "comune_istat": [N_("Indicare il Comune dell'ente che ha in carico il beneficiario.")]
+        },
     )
 
 
@@ -84,18 +87,18 @@ def transfer(
     comune = comune_by_istat((comune_istat or "").strip())
     if comune is None:
         raise ValidationFailed(
-            "Il Comune di destinazione deve essere uno dei Comuni dell'ente.",
+            N_("Il Comune di destinazione deve essere uno dei Comuni dell'ente."),
             errors={"comune_istat": ["Non è uno dei Comuni serviti dall'ente."]},
         )
     if not voucher.valid_from <= from_date <= voucher.valid_until:
         raise ValidationFailed(
-            "La data del trasferimento deve cadere nella validità del buono.",
-            errors={"from_date": ["Fuori dalla validità del buono."]},
+            N_("La data del trasferimento deve cadere nella validità del buono."),
+            errors={"from_date": [N_("Fuori dalla validità del buono.")]},
         )
     latest = max(p.from_date for p in voucher.competences)
     if from_date < latest:
         raise ValidationFailed(
-            "Il buono ha già un trasferimento successivo a questa data.",
+            N_("Il buono ha già un trasferimento successivo a questa data."),
             errors={"from_date": [f"Indicare una data dal {latest:%d/%m/%Y} in poi."]},
         )
     # Lock the voucher: no redemption records an entry while entries move.

@@ -1,5 +1,6 @@
 """Eligibility: whether a person meets each rule of a scheme (categories, age, ISEE,
-compartecipazione bands, residence), with the outcome in plain Italian."""
+compartecipazione bands, residence), with the outcome in plain Italian (marked for the
+catalogue: the pages show it in the reader's language, see voucher.services.wording)."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,6 +11,7 @@ from .ente import get_ente
 from .identifiers import age_on
 from .isee import isee_needed, isee_record_for
 from .schemes import coverage_for
+from .wording import N_
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,13 @@ class RuleResult:
     refusal: DomainError | None = field(default=None, compare=False, repr=False)
 
 
+def _refusal(message: str, rule: str) -> str:
+    """The refusal's detail: the outcome and the rule it broke."""
+    return N_("%(message)s (regola: %(rule)s).") % {"message": message, "rule": rule}
+
+
 def _rule(rule: str, ok: bool, message: str) -> RuleResult:
-    refusal = None if ok else NotEligible(f"{message} (regola: {rule}).")
+    refusal = None if ok else NotEligible(_refusal(message, rule))
     return RuleResult(rule, ok, message, refusal)
 
 
@@ -40,8 +47,10 @@ def check_eligibility(
             _rule(
                 "identity",
                 False,
-                "Dati anagrafici pseudonimizzati al termine della conservazione: "
-                "registrare di nuovo la persona",
+                N_(
+                    "Dati anagrafici pseudonimizzati al termine della conservazione: "
+                    "registrare di nuovo la persona"
+                ),
             )
         )
     cats = set(scheme.eligible_categories or [])
@@ -51,9 +60,9 @@ def check_eligibility(
             _rule(
                 "category",
                 ok,
-                "Categoria ammessa"
+                N_("Categoria ammessa")
                 if ok
-                else "Nessuna delle categorie del beneficiario è ammessa dalla misura",
+                else N_("Nessuna delle categorie del beneficiario è ammessa dalla misura"),
             )
         )
     age = age_on(person.birth_date, day)
@@ -63,7 +72,10 @@ def check_eligibility(
             _rule(
                 "min_age",
                 ok,
-                f"Età {age} anni" + ("" if ok else f", inferiore al minimo di {scheme.min_age}"),
+                N_("Età %(age)s anni") % {"age": age}
+                if ok
+                else N_("Età %(age)s anni, inferiore al minimo di %(min)s")
+                % {"age": age, "min": scheme.min_age},
             )
         )
     if scheme.max_age is not None:
@@ -72,19 +84,23 @@ def check_eligibility(
             _rule(
                 "max_age",
                 ok,
-                f"Età {age} anni" + ("" if ok else f", superiore al massimo di {scheme.max_age}"),
+                N_("Età %(age)s anni") % {"age": age}
+                if ok
+                else N_("Età %(age)s anni, superiore al massimo di %(max)s")
+                % {"age": age, "max": scheme.max_age},
             )
         )
     record = isee_record_for(person, scheme.isee_type or "ordinario", day)
     kind = scheme.isee_type or "ordinario"
     if record is not None and (isee_needed(scheme) or scheme.copay_bands):
-        results.append(_rule("isee_valid", True, f"ISEE valido ({kind})"))
+        results.append(_rule("isee_valid", True, N_("ISEE valido (%(kind)s)") % {"kind": kind}))
     elif isee_needed(scheme):
-        results.append(_rule("isee_valid", False, f"ISEE mancante o scaduto ({kind})"))
+        message = N_("ISEE mancante o scaduto (%(kind)s)") % {"kind": kind}
+        results.append(_rule("isee_valid", False, message))
     elif scheme.copay_bands:
-        message = (
-            f"ISEE mancante o scaduto ({kind}): si applica l'ultima fascia di compartecipazione"
-        )
+        message = N_(
+            "ISEE mancante o scaduto (%(kind)s): si applica l'ultima fascia di compartecipazione"
+        ) % {"kind": kind}
         results.append(_rule("isee_valid", True, message))
     if scheme.isee_max_cents is not None and record is not None:
         ok = record.value_cents <= scheme.isee_max_cents
@@ -92,7 +108,7 @@ def check_eligibility(
             _rule(
                 "isee_max",
                 ok,
-                "ISEE entro la soglia" if ok else "ISEE superiore alla soglia della misura",
+                N_("ISEE entro la soglia") if ok else N_("ISEE superiore alla soglia della misura"),
             )
         )
     if scheme.copay_bands and record is not None:
@@ -101,9 +117,9 @@ def check_eligibility(
             _rule(
                 "copay_band",
                 ok,
-                "Fascia ISEE individuata"
+                N_("Fascia ISEE individuata")
                 if ok
-                else "ISEE oltre l'ultima fascia di compartecipazione",
+                else N_("ISEE oltre l'ultima fascia di compartecipazione"),
             )
         )
     if scheme.residence_required is not False:
@@ -113,9 +129,9 @@ def check_eligibility(
             _rule(
                 "residence",
                 resident,
-                "Residente in un Comune dell'ente"
+                N_("Residente in un Comune dell'ente")
                 if resident
-                else "Non residente nei Comuni dell'ente: la misura richiede la residenza",
+                else N_("Non residente nei Comuni dell'ente: la misura richiede la residenza"),
             )
         )
     return results

@@ -12,13 +12,14 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Beneficiary, Comune, Ente, Voucher
 from . import Actor, audit
+from .ente_office import KEEP, apply_office_values, office_errors, office_values
 from .identifiers import is_belfiore_code, is_istat_code, normalise_ente_fiscal_code
 
 # The code INPS assigns to the ente for SIUSS. It opens every flow's identifier
 # (CODE.PS.AAAAMMGG.NNNNNNN), so it holds no space and no character a file name refuses.
 SIUSS_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$")
-# update_ente's siuss_code when the caller does not give one: the code stays as it is.
-KEEP = object()
+# KEEP (from services.ente_office) is update_ente's siuss_code and office contacts when the
+# caller does not give them: they stay as they are.
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,14 @@ def _comune_errors(i: int, item: dict) -> dict[str, list[str]]:
 
 
 def _validate(
-    fiscal_code: str, belfiore_code: str | None, comuni: list[dict], siuss_code=None
+    fiscal_code: str,
+    belfiore_code: str | None,
+    comuni: list[dict],
+    siuss_code=None,
+    office: dict | None = None,
 ) -> str:
     """Check every field at once, so the caller sees all the problems together."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = office_errors(office or {})
     if isinstance(siuss_code, str) and siuss_code and not SIUSS_CODE.match(siuss_code):
         errors["siuss_code"] = [
             "Il codice ente SIUSS ha da 1 a 16 caratteri: lettere, cifre, punto, trattino "
@@ -163,16 +168,20 @@ def update_ente(
     comuni: list[dict],
     address: str | None = None,
     siuss_code=KEEP,
+    **office,
 ) -> Ente:
     """Set the ente's identity and the Comuni it serves (matched by ISTAT code).
 
     Each Comune must be in the official ISTAT list with its own Belfiore code; a Comune
     without a name takes the official one. `belfiore_code` is the Comune of the ente's
     seat (sede legale: for an Ambito, its capofila), which SIUSS asks for. `siuss_code`
-    is the code INPS assigned for SIUSS; left out, it stays as it is (None clears it)."""
+    is the code INPS assigned for SIUSS; left out, it stays as it is (None clears it).
+    So do the office contacts (`office_phone`, `office_email`, `office_address`,
+    `office_hours`: services.ente_office), which older callers do not know of."""
     if isinstance(siuss_code, str):
         siuss_code = siuss_code.strip() or None
-    fiscal_code = _validate(fiscal_code, belfiore_code, comuni, siuss_code)
+    office = office_values(office)
+    fiscal_code = _validate(fiscal_code, belfiore_code, comuni, siuss_code, office)
     wanted_codes = [c["istat_code"].strip() for c in comuni]
     ente = get_ente()
     served = {c.istat_code: c for c in ente.comuni} if ente else {}
@@ -197,6 +206,7 @@ def update_ente(
     siuss_changed = siuss_code is not KEEP and siuss_code != ente.siuss_code
     if siuss_changed:
         ente.siuss_code = siuss_code
+    office_changed = apply_office_values(ente, office)
     db.session.add(ente)
     wanted = []
     # A Comune already on record (where a beneficiary lives outside the ente) joins the ente.
@@ -219,6 +229,8 @@ def update_ente(
     db.session.expire(ente, ["comuni"])
     # The SIUSS code names the ente to INPS: a change of it is on the record, with both codes.
     changes = {"siuss_code": [before_siuss, ente.siuss_code]} if siuss_changed else {}
+    if office_changed:
+        changes["office"] = office_changed
     audit.record(actor, "ente.updated", "ente", ente.id, comuni=sorted(wanted_codes), **changes)
     return ente
 

@@ -10,6 +10,7 @@ from stdnum.it import codicefiscale as stdnum_cf
 from stdnum.it import iva
 
 from ..errors import ValidationFailed
+from .wording import N_
 
 _CUP = re.compile(r"^[A-Z]\d{2}[A-Z]\d{2}\d{6}[A-Z0-9]{3}$")
 _CUP_LOOSE = re.compile(r"^[A-Z0-9]{15}$")
@@ -44,7 +45,7 @@ def normalise_vat(text: str, field: str = "vat_number") -> str:
     number = iva.compact(text or "")
     if not iva.is_valid(number) or len(number) != 11:
         raise ValidationFailed(
-            "Partita IVA non valida", errors={field: ["Partita IVA non valida."]}
+            N_("Partita IVA non valida"), errors={field: [N_("Partita IVA non valida.")]}
         )
     return number
 
@@ -54,8 +55,8 @@ def normalise_ente_fiscal_code(text: str, field: str = "fiscal_code") -> str:
     number = (text or "").strip()
     if not _ENTE_CF.match(number) or not iva.is_valid(number):
         raise ValidationFailed(
-            "Codice fiscale dell'ente non valido",
-            errors={field: ["Il codice fiscale dell'ente ha 11 cifre con cifra di controllo."]},
+            N_("Codice fiscale dell'ente non valido"),
+            errors={field: [N_("Il codice fiscale dell'ente ha 11 cifre con cifra di controllo.")]},
         )
     return number
 
@@ -70,8 +71,10 @@ def normalise_provider_fiscal_code(text: str, field: str = "fiscal_code") -> str
             "Codice fiscale non valido",
             errors={
                 field: [
-                    "Codice fiscale non valido: 11 cifre per una società, "
-                    "16 caratteri per una persona."
+                    N_(
+                        "Codice fiscale non valido: 11 cifre per una società, "
+                        "16 caratteri per una persona."
+                    )
                 ]
             },
         )
@@ -83,9 +86,9 @@ def normalise_iban(text: str, field: str = "iban") -> str:
     number = stdnum_iban.compact(text or "")
     if not number.startswith("IT") or not stdnum_iban.is_valid(number):
         raise ValidationFailed(
-            "IBAN non valido",
+            N_("IBAN non valido"),
             errors={
-                field: ["IBAN non valido: un conto italiano, 27 caratteri che iniziano con IT."]
+                field: [N_("IBAN non valido: un conto italiano, 27 caratteri che iniziano con IT.")]
             },
         )
     return number
@@ -95,7 +98,9 @@ def normalise_cup(text: str, field: str = "cup") -> str:
     """A CUP (Codice Unico di Progetto) has 15 characters."""
     cup = (text or "").strip().upper()
     if not _CUP_LOOSE.match(cup):
-        raise ValidationFailed("CUP non valido", errors={field: ["Il CUP ha 15 caratteri."]})
+        raise ValidationFailed(
+            N_("CUP non valido"), errors={field: [N_("Il CUP ha 15 caratteri.")]}
+        )
     return cup
 
 

@@ -30,6 +30,7 @@ from .ente import get_ente
 from .isee import coverage_terms
 from .money import format_euro
 from .schemes import committed_cents
+from .wording import N_
 
 # The checks, each with its checklist line and the error that refuses the issue
 
@@ -37,7 +38,11 @@ from .schemes import committed_cents
 def check_scheme_active(scheme: Scheme, day: date) -> RuleResult:
     """The scheme issues vouchers: it is active and its validity has not ended."""
     ok = scheme.status == SchemeStatus.ACTIVE and day <= scheme.valid_until
-    message = "Misura attiva" if ok else f"La misura «{scheme.name}» non è attiva"
+    message = (
+        N_("Misura attiva")
+        if ok
+        else N_("La misura «%(name)s» non è attiva") % {"name": scheme.name}
+    )
     return RuleResult("scheme_active", ok, message, None if ok else SchemeNotActive(message + "."))
 
 
@@ -64,11 +69,17 @@ def check_active_limit(
         return []
     count = active_vouchers_count(scheme, person) if count is None else count
     ok = count < limit
-    message = f"Buoni attivi per questa misura: {count} su un massimo di {limit}"
+    message = N_("Buoni attivi per questa misura: %(count)s su un massimo di %(limit)s") % {
+        "count": count,
+        "limit": limit,
+    }
     refusal = (
         None
         if ok
-        else LimitReached(f"Il beneficiario ha già {limit} buoni attivi per questa misura.")
+        else LimitReached(
+            N_("Il beneficiario ha già %(limit)s buoni attivi per questa misura.")
+            % {"limit": limit}
+        )
     )
     return [RuleResult("max_active", ok, message, refusal)]
 
@@ -77,14 +88,17 @@ def check_budget(scheme: Scheme, committed: int) -> RuleResult:
     """What is left of the scheme's budget, `committed` taken, covers one more voucher."""
     left = scheme.budget_cents - committed
     ok = scheme.face_value_cents <= left
-    message = (
-        f"Budget residuo {format_euro(max(left, 0))}, "
-        f"il buono ne impegna {format_euro(scheme.face_value_cents)}"
-    )
+    message = N_("Budget residuo %(left)s, il buono ne impegna %(value)s") % {
+        "left": format_euro(max(left, 0)),
+        "value": format_euro(scheme.face_value_cents),
+    }
     refusal = (
         None
         if ok
-        else BudgetExceeded(f"Il budget della misura «{scheme.name}» non basta per un altro buono.")
+        else BudgetExceeded(
+            N_("Il budget della misura «%(name)s» non basta per un altro buono.")
+            % {"name": scheme.name}
+        )
     )
     return RuleResult("budget", ok, message, refusal)
 
@@ -193,8 +207,14 @@ def new_voucher(
 
 
 def _lock_scheme(scheme: Scheme) -> None:
-    """Serialise issuance per scheme, so that the budget check holds under concurrency."""
-    db.session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update()).one()
+    """Serialise issuance per scheme, so that the budget check holds under concurrency. The
+    scheme is read afresh once locked: its budget may have been cut since it was loaded."""
+    db.session.execute(
+        select(Scheme)
+        .where(Scheme.id == scheme.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 _ISSUING = "voucher.issuing"  # session.info: what issue_voucher keeps for one transaction

@@ -13,8 +13,10 @@ from ..extensions import db
 from ..models import AuditEvent, Ente, Provider, User, Voucher
 from . import Actor, audit, clock
 from .ente import get_ente
+from .ente_office import office_contacts
 from .money import format_euro, units_bought
-from .providers import providers_for_services
+from .postal import postal_address
+from .providers import providers_for_scheme
 from .units import units_coverage
 from .vouchers import check_pin
 
@@ -89,7 +91,8 @@ def _letter(
 ) -> VoucherLetter:
     scheme, person = voucher.scheme, voucher.beneficiary
     coverage = units_coverage(voucher, day)
-    address = "\n".join([person.address, person.comune.name]) if person.address else ""
+    address = postal_address(person.address, person.comune.name)
+    office = office_contacts(ente)
     return VoucherLetter(
         ente_name=ente.name if ente is not None else "",
         ente_address=_ente_address(ente),
@@ -108,6 +111,10 @@ def _letter(
         pin=pin,
         balance_url=url,
         issued_on=_issued_on(voucher),
+        office_phone=office.phone,
+        office_email=office.email,
+        office_address=office.address,
+        office_hours=office.hours,
     )
 
 
@@ -123,7 +130,7 @@ def letter_for(
     Value and coverage are those in force on `day`."""
     day = day or clock.today()
     if providers is None:
-        providers = providers_for_services(voucher.scheme.service_codes, day)
+        providers = providers_for_scheme(voucher.scheme, day)
     return _letter(voucher, pin, get_ente(), provider_lines(providers), balance_url(), day)
 
 
@@ -139,9 +146,8 @@ def letters_for(
     for voucher, pin in vouchers_with_pins:
         lines = by_scheme.get(voucher.scheme_id)
         if lines is None:
-            codes = voucher.scheme.service_codes
             lines = by_scheme[voucher.scheme_id] = provider_lines(
-                providers_for_services(codes, day)
+                providers_for_scheme(voucher.scheme, day)
             )
         letters.append(_letter(voucher, pin, ente, lines, url, day))
     return letters

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Accreditation, ApiKey, Provider, Service
+from ..models import Accreditation, ApiKey, Provider, Scheme, Service, scheme_provider
 from ..models.status import ProviderStatus, allows
 from . import Actor, audit
 from .identifiers import normalise_vat
@@ -152,9 +152,21 @@ def reinstate_provider(actor: Actor, provider: Provider) -> Provider:
     return provider
 
 
-def is_accredited(provider: Provider, service_code: str, day: date) -> bool:
-    """May the provider redeem for this service on this date?"""
+def scheme_open_to(scheme: Scheme, provider_id: int) -> bool:
+    """A scheme that lists chosen providers is open only to them; one that lists none, to
+    every provider accredited for its services."""
+    return not scheme.providers or any(p.id == provider_id for p in scheme.providers)
+
+
+def is_accredited(
+    provider: Provider, service_code: str, day: date, scheme: Scheme | None = None
+) -> bool:
+    """May the provider redeem for this service on this date (and, given the voucher's
+    scheme, is the provider among those the scheme is limited to)? What a redemption
+    checks in SQL (redemption_sql), for the pages that show a voucher to a provider."""
     if not allows("provider", provider.status, "redeem"):
+        return False
+    if scheme is not None and not scheme_open_to(scheme, provider.id):
         return False
     return any(a.service_code == service_code and a.covers(day) for a in provider.accreditations)
 
@@ -172,8 +184,11 @@ def list_providers() -> list[Provider]:
     return list(db.session.execute(select(Provider).order_by(Provider.name)).scalars())
 
 
-def providers_for_services(service_codes: list[str], day: date) -> list[Provider]:
-    """Active providers accredited on `day` for at least one of the services."""
+def providers_for_services(
+    service_codes: list[str], day: date, scheme_id: int | None = None
+) -> list[Provider]:
+    """Active providers accredited on `day` for at least one of the services; given a
+    scheme limited to chosen providers (scheme_provider), only those, in the same query."""
     query = (
         select(Provider)
         .join(Accreditation)
@@ -185,7 +200,19 @@ def providers_for_services(service_codes: list[str], day: date) -> list[Provider
         .distinct()
         .order_by(Provider.name)
     )
+    if scheme_id is not None:
+        listed = select(scheme_provider.c.provider_id).where(
+            scheme_provider.c.scheme_id == scheme_id
+        )
+        query = query.where(or_(~listed.exists(), Provider.id.in_(listed)))
     return list(db.session.execute(query).scalars())
+
+
+def providers_for_scheme(scheme: Scheme, day: date) -> list[Provider]:
+    """Where the scheme's vouchers may be spent on `day`: the active providers accredited
+    for one of its services, limited to those it lists when it lists any. The one list a
+    family reads, on the letter and on the balance page."""
+    return providers_for_services(scheme.service_codes, day, scheme_id=scheme.id)
 
 
 def _digest(key: str) -> str:

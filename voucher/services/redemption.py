@@ -50,6 +50,7 @@ from .redemption_sql import (
     record_redemption,
     session_connection,
 )
+from .wording import N_
 
 MAX_CENTS = 2**31 - 1
 
@@ -89,51 +90,57 @@ def resolve_voucher_code(ref: str) -> str:
             claims = keyring().verify(ref)
         except jwt.InvalidTokenError:
             raise InvalidSignature(
-                "Il QR code non è stato emesso dall'ente o è stato alterato."
+                N_("Il QR code non è stato emesso dall'ente o è stato alterato.")
             ) from None
         code = codes.normalise_code(str(claims.get("code", "")))
         if code is None:
-            raise InvalidSignature("Il QR code non contiene un codice di buono valido.")
+            raise InvalidSignature(N_("Il QR code non contiene un codice di buono valido."))
         return code
     code = codes.normalise_code(ref)
     if code is None:
-        raise VoucherNotFound("Nessun buono con questo codice.")
+        raise VoucherNotFound(N_("Nessun buono con questo codice."))
     return code
 
 
 _MAX_QUANTITY = Decimal(10) ** 8  # ledger_entry.quantity is NUMERIC(10, 2)
 
 
+def _day(day: date) -> dict:
+    return {"date": f"{day:%d/%m/%Y}"}
+
+
 def check_voucher_usable(voucher: Voucher | Terms, day: date) -> None:
     """The voucher's own state, in the order a provider at the door needs to hear it."""
     if voucher.status == "revoked":
-        raise VoucherRevoked("Il buono è stato revocato.")
+        raise VoucherRevoked(N_("Il buono è stato revocato."))
     if voucher.status == "suspended":
-        raise VoucherSuspended("Il buono è sospeso: il beneficiario contatti il servizio sociale.")
+        raise VoucherSuspended(
+            N_("Il buono è sospeso: il beneficiario contatti il servizio sociale.")
+        )
     if voucher.status == "expired" or day > voucher.valid_until:
-        raise VoucherExpired(f"Il buono è scaduto il {voucher.valid_until:%d/%m/%Y}.")
+        raise VoucherExpired(N_("Il buono è scaduto il %(date)s.") % _day(voucher.valid_until))
     if day < voucher.valid_from:
-        raise VoucherNotYetValid(f"Il buono è valido dal {voucher.valid_from:%d/%m/%Y}.")
+        raise VoucherNotYetValid(N_("Il buono è valido dal %(date)s.") % _day(voucher.valid_from))
     if voucher.status == "exhausted" or voucher.balance_cents == 0:
-        raise VoucherExhausted("Il buono non ha più credito.")
+        raise VoucherExhausted(N_("Il buono non ha più credito."))
 
 
 def price(terms: Terms, req: RedemptionRequest) -> tuple[int, int, int, Decimal | None]:
     """Cost, public share, co-payment and quantity of a service, without writing anything."""
     if (req.amount_cents is None) == (req.quantity is None):
         raise ValidationFailed(
-            errors={"amount_cents": ["Indicare l'importo oppure la quantità, non entrambi."]}
+            errors={"amount_cents": [N_("Indicare l'importo oppure la quantità, non entrambi.")]}
         )
     quantity = None
     if req.quantity is not None:
         if terms.unit == "EUR":
             raise ValidationFailed(
-                errors={"quantity": ["Questa misura è in euro: indicare l'importo."]}
+                errors={"quantity": [N_("Questa misura è in euro: indicare l'importo.")]}
             )
         try:
             quantity = Decimal(req.quantity)
         except InvalidOperation:
-            raise ValidationFailed(errors={"quantity": ["Quantità non valida."]}) from None
+            raise ValidationFailed(errors={"quantity": [N_("Quantità non valida.")]}) from None
         # Checked in this order so that NaN, infinities and huge values (which Decimal
         # refuses to compare or quantize) are a validation error, not a crash.
         if (
@@ -142,19 +149,19 @@ def price(terms: Terms, req: RedemptionRequest) -> tuple[int, int, int, Decimal 
             or quantity != quantity.quantize(Decimal("0.01"))
         ):
             raise ValidationFailed(
-                errors={"quantity": ["La quantità è positiva, con al massimo due decimali."]}
+                errors={"quantity": [N_("La quantità è positiva, con al massimo due decimali.")]}
             )
         cost = cost_of(quantity, terms.unit_price_cents)
         if cost > MAX_CENTS:  # the ledger's amounts are 32-bit integers
-            raise ValidationFailed(errors={"quantity": ["Quantità troppo grande."]})
+            raise ValidationFailed(errors={"quantity": [N_("Quantità troppo grande.")]})
         if cost == 0:  # e.g. 0.01 units of a 20-cent unit: nothing to record
             raise ValidationFailed(
-                errors={"quantity": ["La quantità indicata costa meno di un centesimo."]}
+                errors={"quantity": [N_("La quantità indicata costa meno di un centesimo.")]}
             )
     else:
         cost = req.amount_cents
         if cost <= 0:
-            raise ValidationFailed(errors={"amount_cents": ["L'importo deve essere positivo."]})
+            raise ValidationFailed(errors={"amount_cents": [N_("L'importo deve essere positivo.")]})
     public = public_share(cost, terms.coverage_percent)
     return cost, public, cost - public, quantity
 
@@ -170,14 +177,14 @@ def hours_of(terms: Terms, req: RedemptionRequest) -> Decimal | None:
     try:
         hours = Decimal(req.hours)
     except InvalidOperation:
-        raise ValidationFailed(errors={"hours": ["Numero di ore non valido."]}) from None
+        raise ValidationFailed(errors={"hours": [N_("Numero di ore non valido.")]}) from None
     if (
         not hours.is_finite()
         or not 0 < hours < _MAX_QUANTITY
         or hours != hours.quantize(Decimal("0.01"))
     ):
         raise ValidationFailed(
-            errors={"hours": ["Le ore sono un numero positivo, con al massimo due decimali."]}
+            errors={"hours": [N_("Le ore sono un numero positivo, con al massimo due decimali.")]}
         )
     return hours
 
@@ -190,28 +197,36 @@ def check_redemption(
     check_voucher_usable(terms, day)
     if terms.provider_status != "active" or not terms.provider_accredited:
         raise NotAccredited(
-            "Il fornitore non è accreditato per questo servizio alla data indicata"
+            N_("Il fornitore non è accreditato per questo servizio alla data indicata")
             + (" (fornitore sospeso)." if terms.provider_status != "active" else ".")
         )
+    if not terms.provider_listed:
+        raise NotAccredited(
+            N_("La misura è riservata ai fornitori scelti dall'ente: non a questo.")
+        )
     if not terms.service_in_scheme:
-        raise ServiceNotInScheme("Il servizio non è tra quelli pagati da questo buono.")
+        raise ServiceNotInScheme(N_("Il servizio non è tra quelli pagati da questo buono."))
     if req.service_date > day:
         raise ValidationFailed(
-            errors={"service_date": ["La data della prestazione non può essere nel futuro."]}
+            errors={"service_date": [N_("La data della prestazione non può essere nel futuro.")]}
         )
     if not terms.valid_from <= req.service_date <= terms.valid_until:
         raise ValidationFailed(
-            errors={"service_date": ["La data della prestazione è fuori dalla validità del buono."]}
+            errors={
+                "service_date": [N_("La data della prestazione è fuori dalla validità del buono.")]
+            }
         )
     cost, public, copay, quantity = price(terms, req)
     limit = terms.max_redemption_cents
     if limit is not None and cost > limit:
         raise OverRedemptionLimit(
-            f"Il costo supera il limite di {format_euro(limit)} per prestazione."
+            N_("Il costo supera il limite di %(limit)s per prestazione.")
+            % {"limit": format_euro(limit)}
         )
     if public > terms.balance_cents:
         raise InsufficientBalance(
-            f"Credito insufficiente: disponibili {format_euro(terms.balance_cents)}."
+            N_("Credito insufficiente: disponibili %(balance)s.")
+            % {"balance": format_euro(terms.balance_cents)}
         )
     return cost, public, copay, quantity
 

@@ -18,7 +18,16 @@ from sqlalchemy import Date, Integer, Sequence, String, bindparam, func, insert,
 
 from ..errors import VoucherNotFound
 from ..extensions import db
-from ..models import Accreditation, ApiKey, LedgerEntry, Provider, Scheme, Voucher, scheme_service
+from ..models import (
+    Accreditation,
+    ApiKey,
+    LedgerEntry,
+    Provider,
+    Scheme,
+    Voucher,
+    scheme_provider,
+    scheme_service,
+)
 from . import Actor, audit
 from .competence import comune_on_expression
 from .coverage import coverage_on_expression
@@ -43,6 +52,7 @@ class Terms:
     service_in_scheme: bool
     provider_status: str | None
     provider_accredited: bool
+    provider_listed: bool  # the scheme lists no provider, or lists this one
     key_valid: bool  # the API key the request came with is not revoked (true without one)
     # The request hash of the provider's earlier entry with the same idempotency key ("" if
     # it has none), or None: no such entry.
@@ -75,11 +85,12 @@ class Redemption:
 
 
 def _terms_query(*, lock: bool, next_entry_id: bool = False):
-    """The voucher (by code) with its scheme's terms, the provider's standing, whether the
-    API key is still valid and whether the idempotency key was used before; bound
-    parameters: code, service, service_date, provider, api_key and key (None without
-    them). Locked: only the voucher row, until the transaction ends, and read afresh after
-    waiting for the lock. With next_entry_id (PostgreSQL), also the next ledger id."""
+    """The voucher (by code) with its scheme's terms, the provider's standing (accredited,
+    and among the providers the scheme is limited to, if any), whether the API key is still
+    valid and whether the idempotency key was used before; bound parameters: code, service,
+    service_date, provider, api_key and key (None without them). Locked: only the voucher
+    row, until the transaction ends, and read afresh after waiting for the lock. With
+    next_entry_id (PostgreSQL), also the next ledger id."""
     service = bindparam("service")
     provider = bindparam("provider")
     service_date = bindparam("service_date", type_=Date())
@@ -99,6 +110,13 @@ def _terms_query(*, lock: bool, next_entry_id: bool = False):
             Accreditation.covering(service_date),
         )
         .exists()
+    )
+    # A scheme limited to chosen providers (scheme_provider) is open only to them.
+    listed = select(scheme_provider.c.provider_id).where(
+        scheme_provider.c.scheme_id == Voucher.scheme_id
+    )
+    provider_listed = or_(
+        ~listed.exists(), listed.where(scheme_provider.c.provider_id == provider).exists()
     )
     status = select(Provider.status).where(Provider.id == provider).scalar_subquery()
     api_key = bindparam("api_key", type_=Integer())
@@ -130,6 +148,7 @@ def _terms_query(*, lock: bool, next_entry_id: bool = False):
             in_scheme.label("service_in_scheme"),
             status.label("provider_status"),
             accredited.label("provider_accredited"),
+            provider_listed.label("provider_listed"),
             key_valid.label("key_valid"),
             earlier_hash.label("earlier_hash"),
         )

@@ -19,7 +19,7 @@ from ..models import (
 )
 from ..models.status import SchemeStatus, VoucherStatus, allows
 from ..periods import MAX_YEAR, MIN_YEAR
-from . import Actor, audit
+from . import Actor, audit, scheme_providers
 from .identifiers import normalise_cup
 
 EDITABLE_FIELDS = (
@@ -165,7 +165,8 @@ def _validate(data: dict) -> tuple[Fund, list[Service], list[dict]]:
 
 
 def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
-    """Create a scheme from validated plain values (see API.md for the fields)."""
+    """Create a scheme from validated plain values (see API.md for the fields), limited to
+    the providers in `provider_ids` when any is given."""
     data = _with_defaults(data)
     _fund, services, bands = _validate(data)
     if status not in ("draft", "active"):
@@ -189,6 +190,8 @@ def create_scheme(actor: Actor, data: dict, *, status: str = "draft") -> Scheme:
         fund=scheme.fund_code,
         budget_cents=scheme.budget_cents,
     )
+    if data.get("provider_ids"):
+        scheme_providers.set_scheme_providers(actor, scheme, data["provider_ids"])
     return scheme
 
 

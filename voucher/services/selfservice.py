@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ..errors import InvalidSignature, VoucherNotFound
+from flask import current_app
+
+from ..errors import InvalidSignature, Locked, VoucherNotFound
 from ..extensions import db
 from ..models import LedgerEntry, Service, Voucher
 from . import clock, ledger, providers, redemption, units, vouchers
+from .ente import get_ente
+from .ente_office import OfficeContacts, office_contacts
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,34 @@ class VoucherSummary:
         return self.voucher.valid_from > clock.today()
 
 
+def help_contacts() -> OfficeContacts:
+    """The social-services office a family is told to call (empty parts when not set)."""
+    return office_contacts(get_ente())
+
+
+def locked_detail(office: OfficeContacts) -> str:
+    """What a locked code's refusal says: how long, and whom to call for a new PIN, with the
+    office's contacts when the ente gave them (never made up when it did not)."""
+    minutes = current_app.config["PIN_LOCK_MINUTES"]
+    wait = f"Troppi PIN errati: per sicurezza il codice è bloccato per {minutes} minuti."
+    if office.lines():
+        return f"{wait} Per un nuovo PIN chiama i servizi sociali: {office.sentence()}."
+    return f"{wait} Per un nuovo PIN chiama i servizi sociali del tuo Comune."
+
+
 def sign_in(code_text: str, pin: str) -> Voucher:
     """The voucher for a code (or the text of its QR code) and a PIN, through
     vouchers.check_pin: the same InvalidCodeOrPin for a wrong code, a wrong PIN or a QR
-    text that does not verify. The caller commits even on failure (the failure count)."""
+    text that does not verify; Locked (saying whom to call) for a locked code. The caller
+    commits even on failure (the failure count)."""
     try:
         code = redemption.resolve_voucher_code(code_text or "")
     except (InvalidSignature, VoucherNotFound):
         code = ""  # check_pin answers for it exactly as for any unknown code
-    return vouchers.check_pin(code, pin)
+    try:
+        return vouchers.check_pin(code, pin)
+    except Locked:
+        raise Locked(locked_detail(help_contacts())) from None
 
 
 def voucher_by_id(voucher_id: int) -> Voucher | None:
@@ -66,7 +89,7 @@ def accredited_providers(voucher: Voucher, day: date | None = None) -> list[Prov
     day = day or clock.today()
     wanted = {s.code: s for s in voucher.scheme.services}
     contacts = []
-    for provider in providers.providers_for_services(list(wanted), day):
+    for provider in providers.providers_for_scheme(voucher.scheme, day):
         codes = sorted({a.service_code for a in provider.accreditations if a.covers(day)})
         contacts.append(
             ProviderContact(

@@ -13,6 +13,7 @@ from ..models import Voucher, VoucherCompetence, VoucherCoverage
 from ..models.status import OPEN_VOUCHER_STATUSES, VOUCHER_ACTIONS, VoucherStatus, voucher_allows
 from . import Actor, audit, beneficiary_sessions, clock, codes
 from .issuance import new_pin, new_voucher, pin_pepper
+from .wording import N_
 
 
 def effective_status(voucher: Voucher, day: date | None = None) -> str:
@@ -83,7 +84,7 @@ def replace_voucher(actor: Actor, voucher: Voucher, reason: str) -> tuple[Vouche
     balance. No new money: the budget sees the released balance committed again."""
     voucher = lock_voucher(voucher.code)
     if not voucher_allows(voucher.status, "replace"):
-        raise Conflict("Si può sostituire solo un buono attivo o sospeso.")
+        raise Conflict(N_("Si può sostituire solo un buono attivo o sospeso."))
     remaining = voucher.balance_cents
     revoke_voucher(actor, voucher, reason)
     new, pin = new_voucher(
@@ -125,7 +126,7 @@ def suspend_voucher(actor: Actor, voucher: Voucher, reason: str) -> Voucher:
     """Stop a voucher for a while: no provider may record a service on it until reactivated."""
     voucher = lock_voucher(voucher.code)
     if not voucher_allows(voucher.status, "suspend"):
-        raise Conflict("Si può sospendere solo un buono attivo.")
+        raise Conflict(N_("Si può sospendere solo un buono attivo."))
     voucher.status = VoucherStatus.SUSPENDED
     db.session.flush()
     audit.record(actor, "voucher.suspended", "voucher", voucher.code, reason=reason)
@@ -136,7 +137,7 @@ def reactivate_voucher(actor: Actor, voucher: Voucher, reason: str | None = None
     """Lift a suspension: the voucher is active again, or exhausted if nothing is left."""
     voucher = lock_voucher(voucher.code)
     if not voucher_allows(voucher.status, "reactivate"):
-        raise Conflict("Il buono non è sospeso.")
+        raise Conflict(N_("Il buono non è sospeso."))
     voucher.status = VoucherStatus.ACTIVE if voucher.balance_cents > 0 else VoucherStatus.EXHAUSTED
     db.session.flush()
     extra = {"reason": reason} if reason else {}
@@ -149,7 +150,7 @@ def reset_pin(actor: Actor, voucher: Voucher, reason: str | None = None) -> str:
     a voucher that may still be spent: active or suspended, and not past its last day."""
     voucher = lock_voucher(voucher.code)
     if not voucher_allows(effective_status(voucher), "reset_pin"):
-        raise Conflict("Il PIN si può rigenerare solo per un buono attivo o sospeso.")
+        raise Conflict(N_("Il PIN si può rigenerare solo per un buono attivo o sospeso."))
     pin, voucher.pin_salt, voucher.pin_hash = new_pin()
     voucher.pin_failures = 0
     voucher.pin_locked_until = None
@@ -198,7 +199,7 @@ def check_pin(code_text: str, pin: str, now: datetime | None = None) -> Voucher:
     if locked_until is not None and locked_until.tzinfo is None:
         locked_until = locked_until.replace(tzinfo=now.tzinfo)
     if locked_until is not None and locked_until > now:
-        raise Locked("Troppi tentativi errati: il codice è bloccato per qualche minuto.")
+        raise Locked(N_("Troppi tentativi errati: il codice è bloccato per qualche minuto."))
     if not codes.pin_matches(pin_pepper(), voucher.pin_salt, (pin or "").strip(), voucher.pin_hash):
         voucher.pin_failures += 1
         if voucher.pin_failures >= current_app.config["PIN_MAX_ATTEMPTS"]:

@@ -10,6 +10,7 @@ BLUEPRINTS = (
     "social",  # social workers: beneficiaries, vouchers, bulk issuance
     "provider",  # provider operators: scan, redeem, history
     "beneficiary",  # self-service with code and PIN
+    "citizen",  # SPID and CIE sign-in, and the personal area
     "reports",  # finance office and auditors
     "health",  # GET /health for load balancers and monitoring
 )
@@ -18,8 +19,9 @@ BLUEPRINTS = (
 def register_web(app: Flask) -> None:
     from importlib import import_module
 
-    from . import context, security
+    from . import assets, context, security
 
+    assets.init_app(app)
     security.init_app(app)
     context.init_app(app)
     for name in BLUEPRINTS:

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
 
 from ..errors import InvalidCredentials, Locked
 from ..extensions import limiter
@@ -32,6 +33,14 @@ bp = Blueprint("auth", __name__)
 
 SIGNED_IN_AT = "signed_in_at"
 MAX_NEXT_LENGTH = 2000
+# The page each role uses most, where it lands after signing in (a local `next` wins).
+LANDING = {
+    "provider": "provider.scan",
+    "social_worker": "social.beneficiaries",
+    "admin": "reports.dashboard_page",
+    "finance": "reports.finance",
+    "auditor": "reports.index",
+}
 
 
 def local_path(target: str | None) -> str | None:
@@ -50,6 +59,19 @@ def local_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def landing_page(role: str) -> str:
+    """Where a role's work starts after sign-in: the provider's scanner, the social
+    worker's beneficiaries, the admin's dashboard, the ragioneria's payments, the auditor's
+    reports; the home page for a role without one (or a page not registered)."""
+    endpoint = LANDING.get(role)
+    if endpoint is not None:
+        try:
+            return url_for(endpoint)
+        except BuildError:
+            pass
+    return url_for("main.home")
 
 
 def staff_session_lifetime() -> timedelta:
@@ -104,7 +126,7 @@ def login():
             login_user(user)
             session[SIGNED_IN_AT] = clock.now().timestamp()
             session.permanent = True
-            return redirect(local_path(request.args.get("next")) or url_for("main.home"))
+            return redirect(local_path(request.args.get("next")) or landing_page(user.role))
     return render_template("auth/login.html", form=form)
 
 

@@ -32,6 +32,9 @@ _STATIC = {
     "role_labels": labels.ROLE_LABELS,
     "sex_labels": labels.SEX_LABELS,
     "isee_type_labels": labels.ISEE_TYPE_LABELS,
+    "notification_kind_labels": labels.NOTIFICATION_KIND_LABELS,
+    "notification_channel_labels": labels.NOTIFICATION_CHANNEL_LABELS,
+    "notification_status_labels": labels.NOTIFICATION_STATUS_LABELS,
     # A status read from the database turns into its enum, which knows label and badge:
     # {% set status = VoucherStatus(voucher.status) %}{{ status.label }}
     "VoucherStatus": VoucherStatus,

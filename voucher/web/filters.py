@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import format_decimal, get_locale
 
-from ..services.letters import UNIT_NAMES, value_text
-from ..services.money import format_euro
+from ..services.money import format_euro, units_bought
 from ..services.units import units_coverage
 from .labels import UNIT_WORDS
+from .names import fund_name, service_name
+from .wording import translated
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -58,9 +59,13 @@ def _local(value: datetime) -> datetime:
 
 def units_text(cents: int, scheme, coverage_percent: int | None = 100) -> str:
     """A value of a scheme in euro and, for unit schemes, in the units it buys at the
-    coverage: "28,57 ore (390,00 €)", as the voucher letter writes it. For a scheme page with
-    no voucher yet (the face value at issue), the coverage the person would get."""
-    return value_text(cents, scheme.unit, scheme.unit_price_cents, coverage_percent)
+    coverage: "28,57 ore (390,00 €)", as the voucher letter writes it, in the reader's
+    language. For a scheme page with no voucher yet (the face value at issue), the coverage
+    the person would get."""
+    euro = format_euro(cents)
+    units = units_bought(cents, scheme.unit_price_cents, coverage_percent or 0)
+    words = units_words(units, scheme.unit)
+    return f"{words} ({euro})" if words else euro
 
 
 def voucher_units_text(voucher, cents: int | None = None) -> str:
@@ -72,15 +77,11 @@ def voucher_units_text(voucher, cents: int | None = None) -> str:
 
 
 def quantity_text(quantity: Decimal | None, unit: str) -> str:
-    """A recorded quantity with its unit, as on the letter: "2,5 ore", "1 pasto"; a dash
-    when there is none."""
+    """A recorded quantity with its unit in the reader's language: "2,5 ore", "1 pasto"; a
+    dash when there is none."""
     if quantity is None:
         return "—"
-    number = f"{Decimal(quantity).normalize():f}".replace(".", ",")
-    if unit not in UNIT_NAMES:
-        return number
-    one, many = UNIT_NAMES[unit]
-    return f"{number} {one if abs(quantity) == 1 else many}"
+    return units_words(quantity, unit) or format_decimal(Decimal(quantity).normalize())
 
 
 def units_words(units: Decimal | None, unit: str) -> str:
@@ -111,6 +112,11 @@ FILTERS = {
     "date_it": date_it,
     "datetime_it": datetime_it,
     "localized_name": localized_name,
+    # A service's Italian message (a check, a refused row) in the reader's language.
+    "translated": translated,
+    # A report row's service or fund code as the catalogue names it in the reader's language.
+    "service_label": service_name,
+    "fund_label": fund_name,
 }
 
 GLOBALS = {

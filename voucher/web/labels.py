@@ -107,6 +107,7 @@ AUDIT_LABELS = {
     "voucher.expired": _l("Scadenza"),
     "voucher.transferred": _l("Trasferimento a un altro Comune"),
     "voucher.coverage_changed": _l("Nuova copertura da un ISEE"),
+    "voucher.validity_extended": _l("Proroga della validità con la misura"),
     "voucher.read": _l("Consultazione della scheda"),
     "voucher.letter_read": _l("Consultazione della lettera"),
     "voucher.letter_pin_printed": _l("Lettera stampata con il PIN"),
@@ -141,3 +142,21 @@ FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "pdf": "PDF"}
 
 # The operation of a SIUSS flow.
 OPERATION_LABELS = {"I": _l("Inserimento"), "C": _l("Cancellazione")}
+
+# Notifications to the families (voucher.notifications).
+NOTIFICATION_KIND_LABELS = {
+    "issued": _l("Buono emesso"),
+    "redeemed": _l("Prestazione registrata"),
+    "reversed": _l("Prestazione annullata"),
+    "low_balance": _l("Saldo in esaurimento"),
+    "expiring": _l("Scadenza tra 30 giorni"),
+    "revoked": _l("Buono revocato"),
+}
+NOTIFICATION_CHANNEL_LABELS = {"email": _l("E-mail"), "io": _l("App IO")}
+NOTIFICATION_STATUS_LABELS = {
+    "pending": (_l("Da inviare"), "secondary"),
+    "sending": (_l("In invio"), "secondary"),
+    "sent": (_l("Inviata"), "success"),
+    "failed": (_l("Non riuscita"), "danger"),
+    "skipped": (_l("Non inviata"), "warning"),
+}

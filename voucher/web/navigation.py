@@ -60,6 +60,13 @@ NAV: tuple[NavItem, ...] = (
     ),
     NavItem(
         "beneficiary.manage",
+        "social.beneficiary_imports",
+        _l("Importa beneficiari"),
+        _l("Registra molte persone da un file CSV"),
+        "social.beneficiary_import",
+    ),
+    NavItem(
+        "beneficiary.manage",
         "social.isee_expiring",
         _l("ISEE in scadenza"),
         _l("Le persone il cui ISEE scade questo mese o il prossimo"),

@@ -1,5 +1,6 @@
 """A service's refusal shown on the page: the transaction rolled back, the message flashed,
-and each field's messages next to its field.
+and each field's messages next to its field, in the reader's language when the catalogue
+knows the service's Italian message (voucher.web.wording).
 
 The one way a view shows a domain error it expects:
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import domain_error_for
 from ..errors import DomainError
 from ..extensions import db
+from .wording import translated
 
 
 def show_refusal(error: DomainError, form=None, field_map: dict[str, str] | None = None) -> None:
@@ -82,7 +84,7 @@ def apply_domain_error(form, error: DomainError, field_map: dict[str, str] | Non
     `field_map` renames service keys to form fields (e.g. "unit_price_cents" -> "unit_price");
     messages for keys no field matches go to the form's own list (render_form_errors).
     """
-    flash(error.detail, "danger")
+    flash(translated(error.detail), "danger")
     field_map = field_map or {}
     for key, messages in (error.errors or {}).items():
         prefix, _, rest = key.partition(".")
@@ -98,4 +100,4 @@ def apply_domain_error(form, error: DomainError, field_map: dict[str, str] | Non
         if isinstance(target, tuple):  # WTForms' untouched fields hold an empty tuple
             target = list(target)
             field.errors = target
-        target.extend(str(m) for m in messages)
+        target.extend(translated(m) for m in messages)

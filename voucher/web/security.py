@@ -3,11 +3,13 @@
 from functools import wraps
 
 from flask import Flask, abort, g, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from ..extensions import login_manager
 from ..services import Actor
 from ..services.users import actor_for
+from ..services.wording import N_
 
 # Bootstrap Italia needs inline SVG sprites and data: fonts; no inline scripts are used.
 CSP = (
@@ -19,7 +21,9 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Accedi per continuare."
+    # Flashed when a page needs a signed-in user, in the reader's language.
+    login_manager.login_message = N_("Accedi per continuare.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

@@ -4,6 +4,7 @@
 the same in every format.
 """
 
+from ..common import UNFINISHED_NOTE, period_unfinished
 from ..liquidation import liquidation_table
 from ..tables import Table, tabulate
 
@@ -25,6 +26,10 @@ def render(report_name: str, fmt: str, data: dict) -> tuple[bytes, str, str]:
 
         return render_flow(data), MIMETYPES["xml"], flow_filename(data)
     table = table_of(report_name, data)
+    if period_unfinished(data):
+        # Beside the period: under the PDF's title and in the XLSX's information sheet (the
+        # CSV is the table alone, read by programs).
+        table.period = f"{table.period} - {UNFINISHED_NOTE}"
     if fmt == "csv":
         from .csv import render_csv as renderer
     elif fmt == "xlsx":

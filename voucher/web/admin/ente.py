@@ -1,5 +1,6 @@
-"""The ente's identity, the Comuni it serves, and its privacy settings (the contacts of its
-privacy notice and its retention periods)."""
+"""The ente's identity, the Comuni it serves, the social-services office families are told
+to call, and its privacy settings (the contacts of its privacy notice and its retention
+periods)."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,10 +10,11 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ...services import ente as ente_service
-from ...services import privacy
+from ...services import ente_office, privacy
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
+from .ente_office_form import OfficeForm
 from .forms import EnteForm
 
 
@@ -129,7 +131,13 @@ def _stored_form(current) -> EnteForm:
     return form
 
 
-def _page(form: EnteForm, current, privacy_form: PrivacyForm | None = None):
+def _page(
+    form: EnteForm,
+    current,
+    privacy_form: PrivacyForm | None = None,
+    office_form: OfficeForm | None = None,
+    status: int = 200,
+):
     rows = [(entry, _official(entry.form.istat_code.data)) for entry in form.comuni]
     if privacy_form is None:
         privacy_form = PrivacyForm(formdata=None, obj=current, prefix="privacy")
@@ -146,13 +154,20 @@ def _page(form: EnteForm, current, privacy_form: PrivacyForm | None = None):
         min=privacy.MIN_ACCOUNTING_YEARS,
         years=settings.retention_accounting_years_default,
     )
-    return render_template(
+    if office_form is None:
+        office_form = OfficeForm(formdata=None, obj=current, prefix="office")
+    office = ente_office.office_contacts(current)
+    page = render_template(
         "admin/ente.html",
         form=form,
         rows=rows,
         current=current,
         privacy_form=privacy_form,
+        office_form=office_form,
+        office=office,
+        office_missing=[str(office_form[name].label.text).lower() for name in office.missing],
     )
+    return page, status
 
 
 @bp.route("/ente", methods=["GET", "POST"])
@@ -188,3 +203,17 @@ def ente_privacy():
             return redirect(url_for("admin.ente", _anchor="privacy"))
     current = ente_service.get_ente()
     return _page(_stored_form(current), current, privacy_form)
+
+
+@bp.route("/ente/ufficio", methods=["POST"])
+@permission_required("ente.manage")
+def ente_office_contacts():
+    """The office families are told to call, saved apart from the ente's identity."""
+    office_form = OfficeForm(prefix="office")
+    current = ente_service.get_ente()
+    if office_form.validate_on_submit():
+        with showing_refusals(office_form):
+            ente_office.update_office_contacts(current_actor(), current, **office_form.values())
+            flash(_("Contatti dei servizi sociali salvati."), "success")
+            return redirect(url_for("admin.ente", _anchor="office"))
+    return _page(_stored_form(current), current, office_form=office_form, status=422)

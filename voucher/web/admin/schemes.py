@@ -2,18 +2,21 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from wtforms.fields.choices import SelectChoice
 
 from ...models import AREAS
 from ...models.status import allows
-from ...services import catalogue, schemes
-from ..filters import localized_name
+from ...services import catalogue, clock, scheme_changes, scheme_providers, schemes
+from ...services.money import format_euro
+from ..filters import date_it, localized_name
 from ..labels import AREA_LABELS, LEGAL_MODEL_LABELS
 from ..lookups import load_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
 from .forms import SCHEME_FIELD_MAP, SchemeForm
+from .scheme_change_forms import BudgetForm, SchemeProvidersForm, ValidityForm
 
 
 def _budget(scheme) -> dict:
@@ -137,6 +140,7 @@ def scheme(scheme_id: int):
         scheme=scheme,
         budget=_budget(scheme),
         legal_model_labels=LEGAL_MODEL_LABELS,
+        changeable=scheme_changes.changeable(scheme),
     )
 
 
@@ -176,3 +180,105 @@ def scheme_presa_in_carico(scheme_id: int):
         schemes.update_scheme(current_actor(), scheme, {"presa_in_carico": value})
         flash(_("Presa in carico del servizio sociale aggiornata."), "success")
     return redirect(url_for("admin.scheme", scheme_id=scheme_id))
+
+
+# --- Changes to an active scheme: budget, validity, providers ---------------------------
+
+
+def _changeable_or_back(scheme):
+    """None when the scheme's budget and validity may change; otherwise the way back."""
+    if scheme_changes.changeable(scheme):
+        return None
+    flash(_("Budget e validità si modificano solo su una misura attiva."), "warning")
+    return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+
+
+@bp.route("/misure/<int:scheme_id>/budget", methods=["GET", "POST"])
+@permission_required("scheme.manage")
+def scheme_budget(scheme_id: int):
+    """A top-up of the budget (or a cut down to what is committed), with its reason."""
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
+    back = _changeable_or_back(scheme)
+    if back is not None:
+        return back
+    form = BudgetForm(data={"budget": scheme.budget_cents} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        with showing_refusals(form, {"budget_cents": "budget"}):
+            old = scheme.budget_cents
+            if scheme_changes.change_budget(
+                current_actor(), scheme, form.budget.data, form.reason.data
+            ):
+                new = format_euro(scheme.budget_cents)
+                message = _("Budget portato da %(old)s a %(new)s.", old=format_euro(old), new=new)
+                flash(message, "success")
+            else:
+                flash(_("Il budget è già di questo importo: nessuna modifica."), "info")
+            return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/scheme_budget.html", scheme=scheme, form=form, budget=_budget(scheme)
+    ), status
+
+
+@bp.route("/misure/<int:scheme_id>/validita", methods=["GET", "POST"])
+@permission_required("scheme.manage")
+def scheme_validity(scheme_id: int):
+    """An extension of the validity, with its reason; optionally of the vouchers too."""
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
+    back = _changeable_or_back(scheme)
+    if back is not None:
+        return back
+    form = ValidityForm()
+    if form.validate_on_submit():
+        with showing_refusals(form):
+            extended = scheme_changes.extend_validity(
+                current_actor(),
+                scheme,
+                form.valid_until.data,
+                form.reason.data,
+                extend_vouchers=form.extend_vouchers.data,
+            )
+            day = date_it(scheme.valid_until)
+            flash(_("Validità della misura prorogata al %(day)s.", day=day), "success")
+            if extended:
+                message = ngettext(
+                    "Prorogato anche %(num)s buono: il suo QR code è cambiato, ristampa la "
+                    "lettera già consegnata.",
+                    "Prorogati anche %(num)s buoni: il loro QR code è cambiato, ristampa le "
+                    "lettere già consegnate.",
+                    extended,
+                )
+                flash(message, "warning")
+            return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/scheme_validity.html",
+        scheme=scheme,
+        form=form,
+        latest=scheme_changes.latest_end(scheme),
+        vouchers=scheme_changes.extendable_vouchers(scheme),
+        today=clock.today(),
+    ), status
+
+
+@bp.route("/misure/<int:scheme_id>/fornitori", methods=["GET", "POST"])
+@permission_required("scheme.manage")
+def scheme_providers_edit(scheme_id: int):
+    """The providers the scheme is limited to: none ticked, every accredited provider."""
+    scheme = load_or_404(schemes.get_scheme, scheme_id)
+    listed = scheme_providers.provider_ids(scheme)
+    ticked = {"provider_ids": [str(i) for i in listed]}
+    form = SchemeProvidersForm(data=ticked if request.method == "GET" else None)
+    candidates = scheme_providers.candidate_providers(scheme)
+    form.provider_ids.choices = [SelectChoice(str(p.id), p.name) for p in candidates]
+    if form.validate_on_submit():
+        with showing_refusals(form):
+            if scheme_providers.set_scheme_providers(current_actor(), scheme, form.ids()):
+                flash(_("Fornitori della misura aggiornati."), "success")
+            else:
+                flash(_("Nessuna modifica da salvare."), "info")
+            return redirect(url_for("admin.scheme", scheme_id=scheme.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "admin/scheme_providers.html", scheme=scheme, form=form, candidates=candidates
+    ), status

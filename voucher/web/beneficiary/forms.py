@@ -42,8 +42,9 @@ class BalanceForm(FlaskForm):
         ],
         filters=[_strip],
         description=_l(
-            "Le 6 cifre stampate nella lettera sotto il codice, o consegnate a parte dai "
-            "servizi sociali. Il PIN serve solo a te: non darlo a nessuno."
+            "Le 6 cifre stampate nella lettera, nel riquadro «Il tuo PIN: solo per te», o "
+            "consegnate a parte dai servizi sociali. Il PIN serve solo a te: non darlo a "
+            "nessuno."
         ),
         render_kw={"autocomplete": "off", "inputmode": "numeric"},
     )

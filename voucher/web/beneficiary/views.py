@@ -4,6 +4,7 @@ sign-out."""
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ...balance_limits import form_limit
 from ...documents.letter import letters_pdf
 from ...errors import InvalidCodeOrPin, Locked
 from ...extensions import limiter
@@ -12,10 +13,6 @@ from ..labels import VOUCHER_STATUS_MEANINGS
 from .blueprint import bp
 from .common import end_session, session_minutes, session_voucher, start_session
 from .forms import BalanceForm
-
-# Per address, on top of the lockout of each code after five wrong PINs: guessing codes
-# from one address stops here. Counters are shared by every worker (voucher.ratelimit).
-SIGN_IN_LIMIT = "10 per minute;50 per hour"
 
 
 @bp.after_request
@@ -37,12 +34,16 @@ def _form_page(form: BalanceForm, failure: str | None = None, status: int = 200)
         signed_in=voucher is not None,
         lock_minutes=current_app.config["PIN_LOCK_MINUTES"],
         max_attempts=current_app.config["PIN_MAX_ATTEMPTS"],
+        office=selfservice.help_contacts(),
     )
     return page, status
 
 
+# Per address, on top of the lockout of each code after five wrong PINs: guessing codes
+# from one address stops here, while the ente's office networks may check many families'
+# vouchers (voucher.balance_limits). Counters are shared by every worker (voucher.ratelimit).
 @bp.route("/saldo", methods=["GET", "POST"])
-@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+@limiter.limit(form_limit, methods=["POST"])
 def check():
     """The code and PIN form; on success the voucher's id goes into a short session."""
     form = BalanceForm()
@@ -99,6 +100,7 @@ def show_voucher():
         today=clock.today(),
         status_meanings=VOUCHER_STATUS_MEANINGS,
         session_minutes=session_minutes(),
+        office=selfservice.help_contacts(),
     )
 
 

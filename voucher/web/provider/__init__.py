@@ -6,7 +6,7 @@ are addressed by the ledger entry's id.
 """
 
 # The views register their routes on the blueprint when imported.
-from . import history, redeem  # noqa: F401
+from . import cancel, history, redeem  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -1,11 +1,12 @@
-"""The providers' forms: reading a voucher, recording a service, filtering the history."""
+"""The providers' forms: reading a voucher, recording a service, filtering the history,
+cancelling a service recorded today."""
 
 import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -140,3 +141,16 @@ class HistoryForm(FlaskForm):
     def validate_al(self, field):
         if field.data and self.dal.data and field.data < self.dal.data:
             raise ValidationError(_l("La data finale precede quella iniziale."))
+
+
+class CancelForm(FlaskForm):
+    """A provider's same-day cancellation of its own entry: why, for the ente's records."""
+
+    reason = TextAreaField(
+        _l("Motivo dell'annullamento"),
+        validators=[
+            DataRequired(message=_l("Indicare il motivo dell'annullamento.")),
+            Length(max=500, message=_l("Al massimo 500 caratteri.")),
+        ],
+        description=_l("Ad esempio: prestazione registrata due volte, quantità sbagliata."),
+    )

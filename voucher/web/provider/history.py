@@ -18,14 +18,16 @@ from ...models import LedgerEntry, Service
 from ...models.status import LedgerKind
 from ...reports.render.csv import render_csv
 from ...reports.tables import Column, Table
-from ...services import clock, codes, ledger
+from ...services import cancellation, clock, codes, ledger
 from ..filters import datetime_it, localized_name
 from ..security import current_actor, permission_required
 from .blueprint import bp
+from .cancel import cancellable_ids
 from .common import current_provider
 from .forms import HistoryForm
 
 PER_PAGE = 25
+CANCELLED_BY_PROVIDER = "Annullata dal fornitore"  # the CSV is in Italian, like its headers
 _FILTERS = ("dal", "al", "buono", "servizio")
 
 
@@ -99,12 +101,15 @@ def redemptions():
     today = clock.today()
     first, last = month_bounds(today)
     month = ledger_filter(provider_id, Filters(date_from=first, date_to=last))
+    rows = ledger.list_ledger(
+        where, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, newest_first=True
+    )
     return render_template(
         "provider/redemptions.html",
         form=form,
-        rows=ledger.list_ledger(
-            where, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, newest_first=True
-        ),
+        rows=rows,
+        cancellable=cancellable_ids(rows),
+        by_provider=cancellation.cancelled_by_provider(e.id for e in rows if e.kind == "reversal"),
         count=count,
         page=page,
         pages=pages,
@@ -131,10 +136,11 @@ def _csv_table(rows: list[LedgerEntry], selected: ledger.LedgerTotals, filters: 
         Column("copay", "Compartecipazione", "cents"),
         Column("balance", "Saldo residuo del buono", "cents"),
     ]
+    by_provider = cancellation.cancelled_by_provider(e.id for e in rows if e.kind == "reversal")
     lines = [
         [
             e.id,
-            str(LedgerKind(e.kind).label),
+            CANCELLED_BY_PROVIDER if e.id in by_provider else str(LedgerKind(e.kind).label),
             e.reverses_id,
             e.service_date,
             datetime_it(e.created_at),

@@ -13,14 +13,16 @@ from wtforms.fields.choices import SelectChoice
 
 from ...errors import DomainError, IdempotencyConflict
 from ...models import LedgerEntry, Voucher
-from ...services import clock, redemption, vouchers
+from ...services import cancellation, clock, redemption, vouchers
 from ...services.redemption import RedemptionRequest
 from ..filters import localized_name, quantity_text
 from ..labels import UNIT_LABELS
 from ..lookups import load_or_404, reach_or_404
 from ..refusals import apply_domain_error, show_refusal
 from ..security import current_actor, permission_required
+from ..wording import translated
 from .blueprint import bp
+from .cancel import cancellable_ids
 from .common import current_provider, voucher_card
 from .forms import RecordForm, ScanForm
 
@@ -88,7 +90,7 @@ def scan():
         try:
             voucher = find_voucher(form.voucher.data)
         except DomainError as error:
-            flash(error.detail, "danger")
+            flash(translated(error.detail), "danger")
             form.voucher.errors = [
                 _("Controllare il codice (16 caratteri) oppure leggere di nuovo il QR code.")
             ]
@@ -210,4 +212,6 @@ def receipt(entry_id: int):
         scheme=scheme,
         provider=entry.provider,
         quantity=quantity_text(entry.quantity, scheme.unit),
+        cancellable=bool(cancellable_ids([entry])),
+        by_provider=bool(cancellation.cancelled_by_provider([entry.id])),
     )

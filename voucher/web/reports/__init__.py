@@ -7,7 +7,7 @@ The figures come from voucher.reports, the same functions the reports API calls;
 """
 
 # The views register their routes on the blueprint when imported.
-from . import audit_log, finance, liquidation, overview, siuss, statements  # noqa: F401
+from . import audit_log, finance, liquidation, overview, siuss, statements, unfinished  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -34,7 +34,11 @@ def _index_page(form=None, status=200):
     if form is None and actor.can("siuss.manage") and not missing:
         form = SiussGenerateForm(formdata=None, data={"month": str(last_month())})
     page = render_template(
-        "reports/siuss.html", periods=siuss.list_periods(), form=form, missing=missing
+        "reports/siuss.html",
+        periods=siuss.list_periods(),
+        form=form,
+        missing=missing,
+        download_month=str(last_month()),
     )
     return page, status
 

@@ -5,7 +5,17 @@ pages are addressed by numeric id; vouchers by id as well.
 """
 
 # The views register their routes on the blueprint when imported.
-from . import batches, beneficiaries, break_glass, competence, isee, vouchers  # noqa: F401
+from . import (  # noqa: F401
+    batches,
+    beneficiaries,
+    break_glass,
+    caseload,
+    competence,
+    imports,
+    isee,
+    notifications,
+    vouchers,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

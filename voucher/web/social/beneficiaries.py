@@ -11,7 +11,7 @@ from ...errors import DuplicateBeneficiary, ValidationFailed
 from ...extensions import db
 from ...models import Household, Voucher
 from ...services import beneficiaries as service
-from ...services import reach, read_audit
+from ...services import caseload, fiscal_match, reach, read_audit
 from ...services.citizenship import countries, country
 from ...services.ente import find_official_comune, get_ente, official_comune
 from ...services.identifiers import parse_fiscal_code
@@ -22,11 +22,10 @@ from ..lookups import load_or_404
 from ..refusals import showing_refusals
 from ..security import current_actor, permission_required
 from .blueprint import bp
-from .forms import BeneficiaryForm, IseeForm, SearchForm
+from .forms import BeneficiaryForm, IseeForm
 
 # Service keys that the form names differently ("comune": a Comune typed by name or code).
 FIELD_MAP = {"isee_cents": "isee", "comune": "comune_altro"}
-SEARCH_LIMIT = 50
 
 
 def _fill_choices(form: BeneficiaryForm) -> None:
@@ -98,33 +97,7 @@ def _details(form: BeneficiaryForm) -> dict:
     )
 
 
-@bp.route("/beneficiari", methods=["GET", "POST"])
-@permission_required("beneficiary.manage")
-def beneficiaries():
-    """Search by codice fiscale or name: the text travels in the body of a POST."""
-    form = SearchForm()
-    results = elsewhere = None
-    if form.validate_on_submit():
-        results, elsewhere = _search(form.q.data)
-    return render_template(
-        "social/beneficiaries.html", form=form, results=results, elsewhere=elsewhere
-    )
-
-
-def _search(text: str) -> tuple[list, int | None]:
-    """The people found whom the social worker sees, recorded as one read; and, when a
-    codice fiscale typed in full is someone's outside their Comuni, that person's id, so
-    that break-glass access can be asked for on their page (which shows nothing else)."""
-    actor = current_actor()
-    wider = SEARCH_LIMIT if actor.team is None else SEARCH_LIMIT * 20
-    found = service.search_beneficiaries(text, limit=wider)
-    results = reach.keep_beneficiaries(actor, found)[:SEARCH_LIMIT]
-    elsewhere = None
-    if not results:
-        exact = service.find_by_fiscal_code("".join(text.split()))
-        elsewhere = exact.id if exact and not reach.sees_beneficiary(actor, exact) else None
-    read_audit.record_search(actor, results, read_audit.search_purpose(text), outside=elsewhere)
-    return results, elsewhere
+# The list and its search: voucher.web.social.caseload.
 
 
 @bp.route("/beneficiari/nuovo", methods=["GET", "POST"])
@@ -133,6 +106,7 @@ def beneficiary_new():
     form = BeneficiaryForm()
     _fill_choices(form)
     derived = existing = elsewhere = None
+    mismatches, status = [], 200
     if request.method == "POST":
         derived = _derived(form.fiscal_code.data)
         checking = request.form.get("action") == "check"
@@ -147,12 +121,17 @@ def beneficiary_new():
                     household_id=_household_id(form),
                     **_details(form),
                 )
+                # After the insert: a duplicate, even a rival's, is told before a mismatch.
+                fiscal_match.require_confirmed(
+                    fiscal_match.person_mismatches(person), form.confirm_mismatch.data
+                )
                 flash(_("Beneficiario registrato."), "success")
                 return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
             # A duplicate, even one registered a moment ago by a colleague: show who it is.
             if isinstance(refused.error, DuplicateBeneficiary):
                 existing = service.find_by_fiscal_code(derived.code if derived else "")
                 existing, elsewhere = _within_reach(existing)
+            mismatches, status = _mismatch_refused(form, refused.error, status)
     return render_template(
         "social/beneficiary_form.html",
         form=form,
@@ -160,7 +139,23 @@ def beneficiary_new():
         derived=derived,
         existing=existing,
         elsewhere=elsewhere,
-    )
+        mismatches=mismatches,
+    ), status
+
+
+def _mismatch_refused(form: BeneficiaryForm, error, status: int) -> tuple[list[str], int]:
+    """The mismatches to confirm, and 422, when the refusal is an unconfirmed mismatch: the
+    warning lists them once, and the error sits on the checkbox that confirms them."""
+    if not isinstance(error, fiscal_match.FiscalCodeMismatch):
+        return [], status
+    for field in (getattr(form, "fiscal_code", None), form):
+        errors = getattr(field, "errors" if field is not form else "form_errors", None)
+        if isinstance(errors, list):
+            errors[:] = [e for e in errors if e not in error.mismatches]
+    form.confirm_mismatch.errors = [
+        _("Spuntare la casella per confermare i dati così come sono, oppure correggerli.")
+    ]
+    return error.mismatches, 422
 
 
 def _within_reach(person) -> tuple:
@@ -191,6 +186,7 @@ def beneficiary(beneficiary_id: int):
         citizenship=country(person.citizenship),
         isee_records=list_isee_records(person),
         isee_form=IseeForm(),
+        timeline=caseload.timeline(current_actor(), person),
     )
 
 
@@ -205,17 +201,24 @@ def beneficiary_edit(beneficiary_id: int):
         form.isee.data = person.isee_cents
     del form.fiscal_code
     _fill_choices(form)
+    mismatches, status = [], 200
     if form.validate_on_submit():
-        with showing_refusals(form, FIELD_MAP):
+        with showing_refusals(form, FIELD_MAP) as refused:
+            before = set(fiscal_match.person_mismatches(person))
             service.update_beneficiary(
                 current_actor(), person, household_id=_household_id(form), **_details(form)
             )
+            # Only a new disagreement asks again: one confirmed at registration stays so.
+            new = [m for m in fiscal_match.person_mismatches(person) if m not in before]
+            fiscal_match.require_confirmed(new, form.confirm_mismatch.data)
             flash(_("Dati del beneficiario aggiornati."), "success")
             return redirect(url_for("social.beneficiary", beneficiary_id=person.id))
+        mismatches, status = _mismatch_refused(form, refused.error, status)
     return render_template(
         "social/beneficiary_form.html",
         form=form,
         person=person,
         derived=None,
         existing=None,
-    )
+        mismatches=mismatches,
+    ), status

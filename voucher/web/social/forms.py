@@ -3,7 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
@@ -77,6 +84,8 @@ class BeneficiaryForm(FlaskForm):
         validators=[Optional(), Length(max=300)],
         description=_l("Via e numero civico: compare sulla lettera del buono."),
     )
+    # Shown only when the codice fiscale disagrees with the name (services.fiscal_match).
+    confirm_mismatch = BooleanField(_l("Confermo che i dati sono corretti"))
 
 
 class IseeForm(FlaskForm):
@@ -174,3 +183,22 @@ class BatchUploadForm(FlaskForm):
             "«note». Separatore punto e virgola o virgola."
         ),
     )
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        _l("File CSV delle persone"),
+        validators=[FileRequired(message=_l("Scegliere il file da caricare."))],
+        description=_l(
+            "Una riga per persona, con l'intestazione del modello: codice_fiscale, nome, "
+            "cognome, comune_istat (o comune), categorie, telefono, email, indirizzo, "
+            "cittadinanza. Separatore punto e virgola o virgola."
+        ),
+    )
+
+
+class ImportConfirmForm(FlaskForm):
+    """The confirmation of an import; rows whose codice fiscale disagrees with the name are
+    registered only with the tick."""
+
+    include_warnings = BooleanField(_l("Ho verificato le righe con avviso: registra anche quelle"))

@@ -12,7 +12,7 @@ from ...errors import DomainError, InvalidCodeOrPin, Locked
 from ...extensions import db
 from ...models import AuditEvent, LedgerEntry, Voucher
 from ...models.status import voucher_allows
-from ...services import beneficiaries, clock, form_tokens, letters, reach, redemption, schemes
+from ...services import beneficiaries, clock, form_tokens, letters, redemption, schemes
 from ...services import vouchers as service
 from ...services.coverage import coverage_period_on
 from ...services.issuance import issuance_checks, issue_voucher
@@ -22,10 +22,11 @@ from ..labels import AUDIT_LABELS
 from ..lookups import load_or_404
 from ..refusals import show_refusal, showing_refusals
 from ..security import current_actor, permission_required
+from ..wording import translated
 from .blueprint import bp
 from .common import pdf_response, render_pin_page
 from .competence import competence_choices
-from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm, VoucherLookupForm
+from .forms import IssueForm, PinLetterForm, ReasonForm, TokenReasonForm
 
 _STALE = _l(
     "Questa richiesta è già stata inviata, oppure il modulo è stato aperto di nuovo in "
@@ -103,7 +104,8 @@ def issue_confirm(beneficiary_id: int):
             current_actor(), scheme, person, comune_istat=form.comune_istat.data or None
         )
     except DomainError as error:
-        show_refusal(DomainError(_("Buono non emesso: %(reason)s", reason=error.detail)))
+        reason = translated(error.detail)
+        show_refusal(DomainError(_("Buono non emesso: %(reason)s", reason=reason)))
         return redirect(url_for("social.issue", beneficiary_id=person.id, misura=scheme.id))
     return render_pin_page(voucher, pin, _("Buono emesso"))
 
@@ -111,19 +113,7 @@ def issue_confirm(beneficiary_id: int):
 # Finding and showing a voucher
 
 
-@bp.route("/buoni", methods=["GET", "POST"])
-@permission_required("voucher.manage")
-def vouchers():
-    """Find a voucher by its code, and the latest issued."""
-    form = VoucherLookupForm()
-    if form.validate_on_submit():
-        try:
-            return _to_voucher(service.get_voucher(form.code.data))
-        except DomainError:
-            form.code.errors = [_("Nessun buono con questo codice.")]
-    query = reach.within_reach(current_actor(), select(Voucher), Voucher)
-    latest = db.session.execute(query.order_by(Voucher.id.desc()).limit(20)).scalars()
-    return render_template("social/vouchers.html", form=form, latest=list(latest))
+# The list of vouchers and its search: voucher.web.social.caseload.
 
 
 def _audit_trail(voucher: Voucher) -> list[AuditEvent]:

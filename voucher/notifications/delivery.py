@@ -1,0 +1,149 @@
+"""Delivering one notification: claim it under a lease, send it, record the outcome. Each
+step is its own short transaction, and the sending happens outside any (a slow SMTP or IO
+server holds no lock)."""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from ..db import run_in_transaction
+from ..extensions import db
+from ..models import Notification
+from ..services import clock
+from . import channels
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30  # 30 s, 1 min, 2 min, 4 min … up to six hours
+BACKOFF_MAX_SECONDS = 6 * 3600
+
+
+def backoff(attempts: int) -> float:
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def _due_clause(now):
+    return or_(
+        (Notification.status == "pending") & (Notification.next_attempt_at <= now),
+        (Notification.status == "sending") & (Notification.lease_until < now),
+    )
+
+
+def _claim(notification_id: int):
+    """Take the row if it is due (or its last worker's lease ran out); None otherwise."""
+    now = clock.now()
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, _due_clause(now))
+        .values(status="sending", lease_until=now + LEASE, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return None
+    row = db.session.get(Notification, notification_id, populate_existing=True)
+    person = row.beneficiary
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "attempts": row.attempts,
+        "subject": row.subject,
+        "body": row.body,
+        "language": row.language,
+        "email": person.email if person.notify_email else None,
+        "fiscal_code": person.fiscal_code,
+        "allowed": person.pseudonymised_at is None
+        and (person.notify_email if row.channel == "email" else person.notify_io),
+    }
+
+
+def _record(notification_id: int, **values) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "sending")
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _Claimed:
+    """The claimed row's fields, as the channels read them."""
+
+    def __init__(self, fields: dict):
+        self.__dict__.update(fields)
+
+
+def deliver(notification_id: int, mailer: channels.Mailer | None = None) -> str | None:
+    """Send one notification if it is due. Returns its new status, or None when another
+    worker has it or it is not due. Raises channels.Retry after recording a retry, so that a
+    task queue may schedule the next attempt (its `after` is the delay). A `mailer` keeps
+    one SMTP connection across several deliveries."""
+    claimed = run_in_transaction(lambda: _claim(notification_id))
+    if claimed is None:
+        return None
+    row = _Claimed(claimed)
+    try:
+        if not row.allowed:
+            raise channels.Skip("La persona ha disattivato questo canale")
+        if row.channel == "email":
+            if mailer is None:
+                channels.send_email(row, row.email)
+            else:
+                mailer.send(row, row.email)
+            external = None
+        else:
+            external = channels.send_io(row, row.fiscal_code)
+    except channels.Skip as skip:
+        why = str(skip)[:500]
+        run_in_transaction(lambda: _record(row.id, status="skipped", last_error=why))
+        return "skipped"
+    except channels.Retry as retry:
+        why = str(retry)[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            run_in_transaction(lambda: _record(row.id, status="failed", last_error=why))
+            log.warning("notification failed", extra={"notification": row.id})
+            return "failed"
+        delay = retry.after if retry.after is not None else backoff(row.attempts)
+        later = clock.now() + timedelta(seconds=delay)
+        run_in_transaction(
+            lambda: _record(row.id, status="pending", next_attempt_at=later, last_error=why)
+        )
+        retry.after = delay
+        raise
+    now = clock.now()
+    run_in_transaction(
+        lambda: _record(row.id, status="sent", sent_at=now, external_id=external, last_error=None)
+    )
+    return "sent"
+
+
+def deliver_many(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver a chunk, e-mails over one SMTP connection; counts of the outcomes."""
+    outcomes: dict[str, int] = {}
+    with channels.Mailer() as mailer:
+        for notification_id in notification_ids:
+            try:
+                outcome = deliver(notification_id, mailer) or "not_due"
+            except channels.Retry:
+                outcome = "retry"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    """Rows due now: pending and ripe, or abandoned by a worker whose lease ran out."""
+    return list(
+        db.session.execute(
+            select(Notification.id)
+            .where(_due_clause(clock.now()))
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def enabled() -> bool:
+    return bool(current_app.config.get("NOTIFY_ENABLED", True))
