@@ -2,7 +2,14 @@
 
 from .audit import AuditChain, AuditEvent
 from .batch import BATCH_STATUSES, IssueBatch, IssueBatchDocument, IssueBatchRow
-from .beneficiary import CATEGORIES, ISEE_TYPES, Beneficiary, Household, IseeRecord
+from .beneficiary import (
+    CATEGORIES,
+    ISEE_TYPES,
+    REPRESENTATIVE_ROLES,
+    Beneficiary,
+    Household,
+    IseeRecord,
+)
 from .beneficiary_import import BeneficiaryImport, BeneficiaryImportRow
 from .catalogue import AREAS, UNITS, Fund, Service, SiussPrestazione
 from .ente import Comune, Ente
@@ -30,6 +37,7 @@ __all__ = [
     "BATCH_STATUSES",
     "BREAK_GLASS_KINDS",
     "CATEGORIES",
+    "REPRESENTATIVE_ROLES",
     "FORM_TOKEN_PURPOSES",
     "ISEE_TYPES",
     "ROLES",

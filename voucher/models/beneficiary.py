@@ -28,6 +28,9 @@ CATEGORIES = (
     "disabled",
     "inclusion_household",
 )
+# Who may act for a beneficiary in the personal area: a minor's parent, a guardian (tutore),
+# a support administrator (amministratore di sostegno) or a curator.
+REPRESENTATIVE_ROLES = ("genitore", "tutore", "amministratore", "curatore")
 
 
 class Household(db.Model):
@@ -46,6 +49,13 @@ class Beneficiary(db.Model):
         CheckConstraint("isee_cents IS NULL OR isee_cents >= 0", name="isee_not_negative"),
         # The caseload list, by surname and name.
         Index("ix_beneficiary_name", "last_name", "first_name", "id"),
+        CheckConstraint(
+            "(representative_fiscal_code IS NULL AND representative_role IS NULL) OR "
+            "(representative_fiscal_code IS NOT NULL AND representative_role IN "
+            "('genitore', 'tutore', 'amministratore', 'curatore'))",
+            name="representative_known",
+        ),
+        Index("ix_beneficiary_representative", "representative_fiscal_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +85,11 @@ class Beneficiary(db.Model):
     notify_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_io: Mapped[bool] = mapped_column(default=True, server_default=true())
     notify_language: Mapped[str] = mapped_column(String(2), default="it", server_default="it")
+    # Who acts for the person in the personal area (a minor's parent, a guardian, a support
+    # administrator or a curator), by codice fiscale: signed in with SPID or CIE, they see
+    # this person's vouchers beside their own. REPRESENTATIVE_ROLES names the roles.
+    representative_fiscal_code: Mapped[str | None] = mapped_column(String(16))
+    representative_role: Mapped[str | None] = mapped_column(String(16))
 
     comune: Mapped[Comune] = relationship()
     household: Mapped[Household | None] = relationship(back_populates="members")

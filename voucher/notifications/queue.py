@@ -28,6 +28,8 @@ from . import delivery, relay
 
 log = logging.getLogger(__name__)
 
+# After an error (the database unreachable, say) the loop waits longer each time, up to this.
+ERROR_PAUSE_MAX_SECONDS = 30
 TICK_SECONDS = 1.0
 REQUEUE_AFTER_SECONDS = 30.0  # a due row handed to Huey is not handed again before this
 EXPIRY_SCAN_SECONDS = 3600.0
@@ -86,14 +88,20 @@ class NotifyQueue:
         return len(fresh)
 
     def loop(self, stop: threading.Event) -> None:
+        failures = 0
         while not stop.is_set():
             try:
                 busy = self.tick()
-            except Exception:  # the transaction rolled back; try again at the next tick
-                log.exception("notification relay: unexpected error")
+                failures = 0
+            except Exception:  # the transaction rolled back; try again, less and less often
+                failures += 1
+                if failures == 1 or failures % 20 == 0:
+                    log.exception(
+                        "notification relay: unexpected error", extra={"failures": failures}
+                    )
                 busy = 0
             if not busy:
-                stop.wait(TICK_SECONDS)
+                stop.wait(min(TICK_SECONDS * 2 ** min(failures, 10), ERROR_PAUSE_MAX_SECONDS))
 
 
 def start_thread(app: Flask) -> threading.Event | None:

@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 
 from ..errors import DuplicateBeneficiary, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import CATEGORIES, Beneficiary, Household
+from ..models import CATEGORIES, REPRESENTATIVE_ROLES, Beneficiary, Household
 from . import Actor, audit
 from .citizenship import ITALY, country
 from .citizenship import normalise as normalise_citizenship
@@ -23,6 +23,8 @@ UNKNOWN_CITIZENSHIP = (
     "(ad esempio IT, AL, MA)."
 )
 
+SELF_REPRESENTED = N_("La persona non può essere rappresentante di sé stessa.")
+
 EDITABLE = (
     "first_name",
     "last_name",
@@ -34,6 +36,8 @@ EDITABLE = (
     "email",
     "address",
     "citizenship",
+    "representative_fiscal_code",
+    "representative_role",
 )
 
 
@@ -54,8 +58,46 @@ def _check(data: dict) -> None:
         and db.session.get(Household, data["household_id"]) is None
     ):
         errors["household_id"] = ["Nucleo familiare inesistente."]
+    errors.update(_representative_errors(data))
     if errors:
         raise ValidationFailed(N_("Dati del beneficiario non validi"), errors=errors)
+
+
+def _representative_errors(data: dict) -> dict[str, list[str]]:
+    """A representative is named by a valid codice fiscale and a role, both or neither; the
+    code is normalised in `data`."""
+    if "representative_fiscal_code" not in data and "representative_role" not in data:
+        return {}
+    code = (data.get("representative_fiscal_code") or "").strip()
+    role = data.get("representative_role") or None
+    if not code and not role:
+        data["representative_fiscal_code"] = data["representative_role"] = None
+        return {}
+    if not code:
+        return {
+            "representative_fiscal_code": [
+                N_("Indicare il codice fiscale di chi rappresenta la persona.")
+            ]
+        }
+    if role not in REPRESENTATIVE_ROLES:
+        return {
+            "representative_role": [
+                N_(
+                    "Indicare se chi rappresenta la persona è genitore, tutore, "
+                    "amministratore di sostegno o curatore."
+                )
+            ]
+        }
+    try:
+        data["representative_fiscal_code"] = parse_fiscal_code(code).code
+    except ValidationFailed:
+        return {
+            "representative_fiscal_code": [
+                N_("Il codice fiscale di chi rappresenta la persona non è valido.")
+            ]
+        }
+    data["representative_role"] = role
+    return {}
 
 
 def register_beneficiary(
@@ -73,6 +115,8 @@ def register_beneficiary(
     email: str | None = None,
     address: str | None = None,
     citizenship: str = ITALY,
+    representative_fiscal_code: str | None = None,
+    representative_role: str | None = None,
 ) -> Beneficiary:
     """Register a person; birth date and sex come from the codice fiscale; citizenship is
     an ISO 3166-1 alpha-2 code (Italian unless told otherwise)."""
@@ -85,6 +129,8 @@ def register_beneficiary(
         isee_cents=isee_cents,
         household_id=household_id,
         citizenship=citizenship,
+        representative_fiscal_code=representative_fiscal_code,
+        representative_role=representative_role,
     )
     _check(data)
     if comune is None:
@@ -108,7 +154,11 @@ def register_beneficiary(
         email=email,
         address=address,
         citizenship=normalise_citizenship(citizenship),
+        representative_fiscal_code=data["representative_fiscal_code"],
+        representative_role=data["representative_role"],
     )
+    if person.representative_fiscal_code == cf.code:
+        raise ValidationFailed(errors={"representative_fiscal_code": [SELF_REPRESENTED]})
     db.session.add(person)
     db.session.flush()
     audit.record(actor, "beneficiary.registered", "beneficiary", person.id)
@@ -119,6 +169,8 @@ def update_beneficiary(actor: Actor, person: Beneficiary, **changes) -> Benefici
     """Edit a beneficiary; the audit names the fields changed, never their values."""
     changes = {k: v for k, v in changes.items() if k in EDITABLE or k == "comune_istat"}
     _check(changes)
+    if changes.get("representative_fiscal_code") == person.fiscal_code:
+        raise ValidationFailed(errors={"representative_fiscal_code": [SELF_REPRESENTED]})
     if "citizenship" in changes:
         changes["citizenship"] = normalise_citizenship(changes["citizenship"])
     if "comune_istat" in changes:

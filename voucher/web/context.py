@@ -26,6 +26,7 @@ SERVICE_NAME = _l("Buoni servizio sociali")
 _STATIC = {
     "service_name": SERVICE_NAME,
     "category_labels": labels.CATEGORY_LABELS,
+    "representative_roles": labels.REPRESENTATIVE_ROLE_LABELS,
     "unit_labels": labels.UNIT_LABELS,
     "unit_words": labels.UNIT_WORDS,
     "area_labels": labels.AREA_LABELS,

@@ -38,6 +38,13 @@ CATEGORY_LABELS = {
     "inclusion_household": _l("Nucleo in percorso di inclusione"),
 }
 
+REPRESENTATIVE_ROLE_LABELS = {
+    "genitore": _l("Genitore"),
+    "tutore": _l("Tutore"),
+    "amministratore": _l("Amministratore di sostegno"),
+    "curatore": _l("Curatore"),
+}
+
 UNIT_LABELS = {
     "EUR": _l("Euro (importo della prestazione)"),
     "HOUR": _l("Ore"),

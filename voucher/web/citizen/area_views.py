@@ -2,13 +2,15 @@
 of which the person is the beneficiary, with balance, history and providers. Sign-out ends
 the session here and, when the identity provider offers it, there too (single logout)."""
 
-from flask import flash, redirect, render_template, url_for
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Beneficiary, Voucher
-from ...services import Actor, clock, read_audit, selfservice
+from ...services import Actor, clock, notification_preferences, read_audit, selfservice
 from ...spid.federations import NAMES, federation
 from ...spid.idps import identity_providers
 from ...spid.logout import logout_redirect
@@ -17,9 +19,11 @@ from ...spid.saml import client
 from ..labels import VOUCHER_STATUS_MEANINGS
 from . import session as citizen_session
 from .blueprint import bp
+from .forms import PreferencesForm
 
 # Why the area reads a person's vouchers, in the audit trail.
 OWN_CONSULTATION = "consultazione da parte dell'interessato"
+REPRESENTATIVE_CONSULTATION = "consultazione da parte del rappresentante"
 
 
 def _providers_by_federation() -> dict:
@@ -30,23 +34,54 @@ def _providers_by_federation() -> dict:
     return found
 
 
-def _vouchers_of(beneficiary_id: int | None) -> tuple[Beneficiary | None, list[Voucher]]:
-    if beneficiary_id is None:
-        return None, []
-    person = db.session.get(Beneficiary, beneficiary_id)
-    if person is None:
-        return None, []
-    vouchers = db.session.execute(
-        select(Voucher)
-        .where(Voucher.beneficiary_id == person.id)
-        .order_by(Voucher.valid_until.desc(), Voucher.id.desc())
-    ).scalars()
-    return person, list(vouchers)
+@dataclass(frozen=True)
+class PersonVouchers:
+    """One person's part of the area: the signed-in person, or someone they act for."""
+
+    person: Beneficiary
+    own: bool  # the signed-in person's own record
+    summaries: list
+
+
+def _vouchers(person: Beneficiary) -> list[Voucher]:
+    return list(
+        db.session.execute(
+            select(Voucher)
+            .where(Voucher.beneficiary_id == person.id)
+            .order_by(Voucher.valid_until.desc(), Voucher.id.desc())
+        ).scalars()
+    )
+
+
+def _people(citizen: citizen_session.Citizen) -> list[Beneficiary]:
+    """The signed-in person's record, then the records that still name them as
+    representative (a record changed since sign-in drops out at once)."""
+    people = []
+    if citizen.beneficiary_id is not None:
+        own = db.session.get(Beneficiary, citizen.beneficiary_id)
+        if own is not None:
+            people.append(own)
+    for person_id in citizen.represented_ids:
+        person = db.session.get(Beneficiary, person_id)
+        if (
+            person is not None
+            and person.pseudonymised_at is None
+            and person.representative_fiscal_code
+            and citizen_session.code_digest(person.representative_fiscal_code)
+            == citizen.code_digest
+        ):
+            people.append(person)
+    return people
+
+
+def _allowed(citizen: citizen_session.Citizen, beneficiary_id: int) -> Beneficiary | None:
+    return next((p for p in _people(citizen) if p.id == beneficiary_id), None)
 
 
 @bp.get("/area-personale")
 def area():
-    """The sign-in choice, or the signed-in person's vouchers."""
+    """The sign-in choice, or the vouchers of the signed-in person and of those they act
+    for, with each one's notification preferences."""
     citizen, expired = citizen_session.current()
     if citizen is None:
         if expired:
@@ -59,20 +94,56 @@ def area():
                 "info",
             )
         return render_template("citizen/sign_in.html", providers=_providers_by_federation())
-    person, vouchers = _vouchers_of(citizen.beneficiary_id)
-    actor = Actor("beneficiary", person.id if person else None, "cittadino")
-    summaries = []
-    for voucher in vouchers:
-        read_audit.record_read(actor, voucher, OWN_CONSULTATION)
-        summaries.append(selfservice.voucher_summary(voucher))
+    sections = []
+    for person in _people(citizen):
+        own = person.id == citizen.beneficiary_id
+        actor = Actor("beneficiary", person.id, "cittadino" if own else "rappresentante")
+        summaries = []
+        for voucher in _vouchers(person):
+            read_audit.record_read(
+                actor, voucher, OWN_CONSULTATION if own else REPRESENTATIVE_CONSULTATION
+            )
+            summaries.append(selfservice.voucher_summary(voucher))
+        sections.append(PersonVouchers(person, own, summaries))
     return render_template(
         "citizen/area.html",
         citizen=citizen,
-        summaries=summaries,
+        sections=sections,
         today=clock.today(),
         status_meanings=VOUCHER_STATUS_MEANINGS,
         session_minutes=citizen_session.session_minutes(),
+        preferences={
+            s.person.id: PreferencesForm(obj=s.person, prefix=f"p{s.person.id}") for s in sections
+        },
     )
+
+
+@bp.post("/area-personale/preferenze/<int(max=2147483647):beneficiary_id>")
+def preferences(beneficiary_id: int):
+    """The channels and language of one person's messages, set by them or by whoever acts
+    for them; the audit names the fields changed."""
+    citizen, _expired = citizen_session.current()
+    if citizen is None:
+        return redirect(url_for("citizen.area"), 303)
+    person = _allowed(citizen, beneficiary_id)
+    if person is None:
+        abort(404)
+    form = PreferencesForm(prefix=f"p{person.id}")
+    if not form.validate_on_submit():
+        flash(_("Le preferenze non sono state salvate: riprova."), "danger")
+        return redirect(url_for("citizen.area"), 303)
+    own = person.id == citizen.beneficiary_id
+    actor = Actor("beneficiary", person.id, "cittadino" if own else "rappresentante")
+    notification_preferences.update(
+        actor,
+        person,
+        email=form.notify_email.data,
+        io=form.notify_io.data,
+        language=form.notify_language.data,
+    )
+    db.session.commit()
+    flash(_("Preferenze salvate."), "success")
+    return redirect(url_for("citizen.area") + f"#preferences-{person.id}", 303)
 
 
 @bp.post("/area-personale/esci")
@@ -92,7 +163,10 @@ def sign_out():
         citizen.session_index,
     )
     if target:
-        return redirect(target, 303)
+        # A page that moves on by itself rather than a redirect: the area's form may only
+        # post to this site (CSP form-action 'self'), and that holds for where its answer
+        # redirects too.
+        return render_template("citizen/signing_out.html", target=target)
     flash(
         _(
             "Sei uscito dall'area personale. Il tuo gestore dell'identità digitale non "

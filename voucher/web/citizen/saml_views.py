@@ -84,7 +84,15 @@ def acs(federation_name: str):
     person = db.session.execute(
         select(Beneficiary).where(Beneficiary.fiscal_code == identity.fiscal_code)
     ).scalar_one_or_none()
-    citizen_session.start(identity, fed.name, person.id if person else None)
+    represented = db.session.execute(
+        select(Beneficiary.id)
+        .where(
+            Beneficiary.representative_fiscal_code == identity.fiscal_code,
+            Beneficiary.pseudonymised_at.is_(None),
+        )
+        .order_by(Beneficiary.id)
+    ).scalars()
+    citizen_session.start(identity, fed.name, person.id if person else None, list(represented))
     actor = Actor("beneficiary", person.id if person else None, f"cittadino ({fed.label})")
     audit.record(
         actor,

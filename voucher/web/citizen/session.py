@@ -3,8 +3,10 @@
 SessionIndex that single logout names, and an absolute end (CITIZEN_SESSION_MINUTES after
 sign-in, however busy). Kept apart from a staff sign-in and from /saldo's session."""
 
+import hashlib
+import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, session
 
@@ -25,16 +27,34 @@ class Citizen:
     name_qualifier: str | None
     session_index: str | None
     ends_at: float
+    # The people this person acts for (a minor's parent, a guardian...), found at sign-in by
+    # their records' representative_fiscal_code, and a keyed digest of the signed-in code, so
+    # that each page re-checks a record still names them (the code itself is not kept).
+    represented_ids: tuple[int, ...] = field(default=())
+    code_digest: str = ""
 
 
 def session_minutes() -> int:
     return int(current_app.config.get("CITIZEN_SESSION_MINUTES", 30))
 
 
-def start(identity: Identity, federation: str, beneficiary_id: int | None) -> None:
+def code_digest(fiscal_code: str) -> str:
+    """A keyed digest of a codice fiscale: what the session keeps instead of the code."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, fiscal_code.encode(), hashlib.sha256).hexdigest()
+
+
+def start(
+    identity: Identity,
+    federation: str,
+    beneficiary_id: int | None,
+    represented_ids: list[int] | None = None,
+) -> None:
     """Sign the person in, replacing any earlier citizen session of this browser."""
     session[SESSION_KEY] = {
         "b": beneficiary_id,
+        "r": list(represented_ids or [])[:50],
+        "h": code_digest(identity.fiscal_code),
         "n": identity.first_name[:100],
         "f": federation,
         "i": identity.idp,
@@ -60,6 +80,8 @@ def current() -> tuple[Citizen | None, bool]:
             name_qualifier=data.get("nq"),
             session_index=data.get("si"),
             ends_at=float(data["e"]),
+            represented_ids=tuple(int(i) for i in data.get("r") or ()),
+            code_digest=str(data.get("h") or ""),
         )
     except (KeyError, TypeError, ValueError):
         session.pop(SESSION_KEY, None)

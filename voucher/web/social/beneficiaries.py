@@ -94,6 +94,8 @@ def _details(form: BeneficiaryForm) -> dict:
         phone=(form.phone.data or "").strip() or None,
         email=(form.email.data or "").strip() or None,
         address=(form.address.data or "").strip() or None,
+        representative_fiscal_code=(form.representative_fiscal_code.data or "").strip() or None,
+        representative_role=form.representative_role.data or None,
     )
 
 

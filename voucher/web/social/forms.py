@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..forms import EuroField, MultiCheckboxField
-from ..labels import CATEGORY_LABELS, ISEE_TYPE_LABELS
+from ..labels import CATEGORY_LABELS, ISEE_TYPE_LABELS, REPRESENTATIVE_ROLE_LABELS
 
 
 def _optional_int(value):
@@ -83,6 +83,17 @@ class BeneficiaryForm(FlaskForm):
         _l("Indirizzo per la corrispondenza"),
         validators=[Optional(), Length(max=300)],
         description=_l("Via e numero civico: compare sulla lettera del buono."),
+    )
+    representative_fiscal_code = StringField(
+        _l("Codice fiscale del rappresentante"),
+        validators=[Optional(), Length(max=16)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 16},
+    )
+    representative_role = SelectField(
+        _l("In qualità di"),
+        choices=[SelectChoice("", _l("Nessun rappresentante"))]
+        + [SelectChoice(code, label) for code, label in REPRESENTATIVE_ROLE_LABELS.items()],
+        validators=[Optional()],
     )
     # Shown only when the codice fiscale disagrees with the name (services.fiscal_match).
     confirm_mismatch = BooleanField(_l("Confermo che i dati sono corretti"))
