@@ -141,7 +141,6 @@ def preferences(beneficiary_id: int):
         io=form.notify_io.data,
         language=form.notify_language.data,
     )
-    db.session.commit()
     flash(_("Preferenze salvate."), "success")
     return redirect(url_for("citizen.area") + f"#preferences-{person.id}", 303)
 
