@@ -19,8 +19,8 @@ def test_the_notifications_page_shows_sent_and_failed_within_reach(app, client, 
     scheme = f.make_scheme(
         valid_from=TODAY - timedelta(days=5), valid_until=TODAY + timedelta(days=100)
     )
-    ours = f.make_beneficiary(email="nostra@example.it")
-    theirs = f.make_beneficiary(email="loro@example.it", comune=f.FIESOLE)
+    ours = f.make_beneficiary(email="nostra@example.it", last_name="Nostrani")
+    theirs = f.make_beneficiary(email="loro@example.it", last_name="Lorenzini", comune=f.FIESOLE)
     smtp.refuse.add("loro@example.it")
     ours_voucher = issue(scheme, ours, day=TODAY)
     issue(scheme, theirs, day=TODAY)

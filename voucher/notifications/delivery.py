@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 
 from ..db import run_in_transaction
 from ..extensions import db
-from ..models import Notification
+from ..models import Beneficiary, Notification
 from ..services import clock
 from . import channels
 
@@ -45,7 +45,11 @@ def _claim(notification_id: int):
     if not claimed:
         return None
     row = db.session.get(Notification, notification_id, populate_existing=True)
-    person = row.beneficiary
+    return _fields(row, row.beneficiary)
+
+
+def _fields(row: Notification, person: Beneficiary) -> dict:
+    """What sending a claimed row needs, read inside the claim's transaction."""
     return {
         "id": row.id,
         "channel": row.channel,
@@ -84,7 +88,11 @@ def deliver(notification_id: int, mailer: channels.Mailer | None = None) -> str 
     claimed = run_in_transaction(lambda: _claim(notification_id))
     if claimed is None:
         return None
-    row = _Claimed(claimed)
+    return _send(_Claimed(claimed), mailer)
+
+
+def _send(row: "_Claimed", mailer: channels.Mailer | None) -> str:
+    """Send a claimed row and record the outcome in a transaction of its own."""
     try:
         if not row.allowed:
             raise channels.Skip("La persona ha disattivato questo canale")
@@ -120,17 +128,44 @@ def deliver(notification_id: int, mailer: channels.Mailer | None = None) -> str 
     return "sent"
 
 
+def _claim_many(notification_ids: list[int]) -> list[dict]:
+    """Take every row of the chunk that is due, in one statement, and read what sending
+    needs in one more (the claim of deliver(), for a chunk)."""
+    now = clock.now()
+    taken = db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(notification_ids), _due_clause(now))
+        .values(status="sending", lease_until=now + LEASE, attempts=Notification.attempts + 1)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    ids = sorted(taken)
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(Notification, Beneficiary)
+        .join(Beneficiary, Beneficiary.id == Notification.beneficiary_id)
+        .where(Notification.id.in_(ids))
+        .order_by(Notification.id)
+        .execution_options(populate_existing=True)
+    )
+    return [_fields(row, person) for row, person in rows]
+
+
 def deliver_many(notification_ids: list[int]) -> dict[str, int]:
-    """Deliver a chunk, e-mails over one SMTP connection; counts of the outcomes."""
+    """Deliver a chunk: claimed together, e-mails over one SMTP connection, each outcome
+    recorded as soon as it is known (a crash repeats at most the message in flight)."""
     outcomes: dict[str, int] = {}
+    claimed = run_in_transaction(lambda: _claim_many(notification_ids))
+    outcomes["not_due"] = len(notification_ids) - len(claimed)
     with channels.Mailer() as mailer:
-        for notification_id in notification_ids:
+        for fields in claimed:
             try:
-                outcome = deliver(notification_id, mailer) or "not_due"
+                outcome = _send(_Claimed(fields), mailer)
             except channels.Retry:
                 outcome = "retry"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    return {k: v for k, v in outcomes.items() if v}
 
 
 def due_ids(limit: int = 500) -> list[int]:
