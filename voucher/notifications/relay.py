@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -67,16 +68,37 @@ def _balance_url() -> str | None:
     return f"{base}/saldo" if base else None
 
 
-def _add(key: str, kind: str, voucher: Voucher, facts: Facts, seq: int | None) -> list[int]:
+class _Batch:
+    """The rows one pass adds: the dedupe keys already taken are read once for the pass,
+    and the rows are flushed together at its end."""
+
+    def __init__(self, keys: list[str]):
+        taken = set()
+        for start in range(0, len(keys), 900):  # under SQLite's bound-parameter limit
+            chunk = keys[start : start + 900]
+            taken.update(
+                db.session.execute(
+                    select(Notification.dedupe_key).where(Notification.dedupe_key.in_(chunk))
+                ).scalars()
+            )
+        self.taken = taken
+        self.rows: list[Notification] = []
+
+    def ids(self) -> list[int]:
+        db.session.flush()
+        return [row.id for row in self.rows]
+
+
+def _add(
+    key: str, kind: str, voucher: Voucher, facts: Facts, seq: int | None, batch: _Batch
+) -> None:
     person = voucher.beneficiary
-    made = []
     message = compose(facts, person.notify_language)
     for channel in channels_for(person):
         dedupe = f"{key}:{channel}"
-        if db.session.execute(
-            select(exists().where(Notification.dedupe_key == dedupe))
-        ).scalar_one():
+        if dedupe in batch.taken:
             continue
+        batch.taken.add(dedupe)
         row = Notification(
             dedupe_key=dedupe,
             event_seq=seq,
@@ -91,9 +113,7 @@ def _add(key: str, kind: str, voucher: Voucher, facts: Facts, seq: int | None) -
             next_attempt_at=clock.now(),
         )
         db.session.add(row)
-        db.session.flush()
-        made.append(row.id)
-    return made
+        batch.rows.append(row)
 
 
 def _facts(kind: str, voucher: Voucher, ente, balance_cents: int | None = None, **more) -> Facts:
@@ -114,19 +134,17 @@ def _low_balance_threshold(voucher: Voucher) -> int:
     return voucher.value_cents * percent // 100
 
 
-def _from_event(event: AuditEvent, ente) -> list[int]:
+def _from_event(event: AuditEvent, ente, vouchers: dict, batch: _Batch) -> None:
     kind = KINDS[event.action]
-    voucher = db.session.execute(
-        select(Voucher).where(Voucher.code == event.object_id)
-    ).scalar_one_or_none()
+    voucher = vouchers.get(event.object_id)
     if voucher is None or voucher.beneficiary.pseudonymised_at is not None:
-        return []
+        return
     data = event.data or {}
     more: dict = {}
     if kind in ("redeemed", "reversed"):
         entry = db.session.get(LedgerEntry, data.get("entry_id"))
         if entry is None:
-            return []
+            return
         provider = db.session.get(Provider, entry.provider_id)
         more = {
             "service_date": entry.service_date,
@@ -134,15 +152,14 @@ def _from_event(event: AuditEvent, ente) -> list[int]:
             "public_cents": abs(entry.public_cents),
             "balance_cents": data.get("balance_cents", entry.balance_after_cents),
         }
-    made = _add(f"event:{event.seq}", kind, voucher, _facts(kind, voucher, ente, **more), event.seq)
+    _add(f"event:{event.seq}", kind, voucher, _facts(kind, voucher, ente, **more), event.seq, batch)
     if kind == "redeemed":
         after = more["balance_cents"]
         before = after + more["public_cents"]
         threshold = _low_balance_threshold(voucher)
         if after < threshold <= before:
             facts = _facts("low_balance", voucher, ente, balance_cents=after)
-            made += _add(f"low:{event.seq}", "low_balance", voucher, facts, event.seq)
-    return made
+            _add(f"low:{event.seq}", "low_balance", voucher, facts, event.seq, batch)
 
 
 def pump(limit: int = BATCH) -> list[int]:
@@ -160,13 +177,29 @@ def pump(limit: int = BATCH) -> list[int]:
     if not events:
         return []
     ente = get_ente()
-    made: list[int] = []
-    for event in events:
-        if event.action in KINDS:
-            made += _from_event(event, ente)
+    relevant = [e for e in events if e.action in KINDS]
+    codes = sorted({e.object_id for e in relevant if e.object_id})
+    vouchers = {}
+    for start in range(0, len(codes), 900):
+        vouchers.update(
+            (v.code, v)
+            for v in db.session.execute(
+                select(Voucher)
+                .where(Voucher.code.in_(codes[start : start + 900]))
+                .options(joinedload(Voucher.beneficiary))
+            ).scalars()
+        )
+    keys = [
+        f"{prefix}:{e.seq}:{channel}"
+        for e in relevant
+        for prefix in ("event", "low")
+        for channel in ("email", "io")
+    ]
+    batch = _Batch(keys)
+    for event in relevant:
+        _from_event(event, ente, vouchers, batch)
     cursor.last_seq = events[-1].seq
-    db.session.flush()
-    return made
+    return batch.ids()
 
 
 def expiring(today=None) -> list[int]:
@@ -183,9 +216,10 @@ def expiring(today=None) -> list[int]:
             ~exists().where(Notification.voucher_id == Voucher.id, Notification.kind == "expiring"),
         )
     ).scalars()
-    made: list[int] = []
+    vouchers = list(vouchers)
+    batch = _Batch([f"expiring:{v.id}:{c}" for v in vouchers for c in ("email", "io")])
     for voucher in vouchers:
         if voucher.beneficiary.pseudonymised_at is None:
             facts = _facts("expiring", voucher, ente)
-            made += _add(f"expiring:{voucher.id}", "expiring", voucher, facts, None)
-    return made
+            _add(f"expiring:{voucher.id}", "expiring", voucher, facts, None, batch)
+    return batch.ids()

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy import Select, and_, exists, func, or_, select, text, tuple_
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
@@ -144,10 +144,10 @@ def _voucher_conditions(filters: Filters, today: date) -> list:
     return conditions
 
 
-def _isee_expiring(person_id, isee_type, today: date, days: int):
-    """The person's newest ISEE record of the type (of any type, with None) ends within
-    `days` days: isee.expiring_records' notion of newest, by DSU date then by entry, found
-    through the index on (person, type) for the few records that end in time."""
+def _isee_expiring_pairs(today: date, days: int):
+    """(person, ISEE type) of every newest record that ends within `days` days
+    (isee.expiring_records' notion of newest: by DSU date, then by entry): the few such
+    pairs, found once from the records' side rather than probed for each row listed."""
     record, newest = aliased(IseeRecord), aliased(IseeRecord)
     newest_id = (
         select(newest.id)
@@ -157,14 +157,10 @@ def _isee_expiring(person_id, isee_type, today: date, days: int):
         .correlate(record)
         .scalar_subquery()
     )
-    conditions = [
-        record.beneficiary_id == person_id,
+    return select(record.beneficiary_id, record.type).where(
         record.valid_until.between(today, today + timedelta(days=days)),
         record.id == newest_id,
-    ]
-    if isee_type is not None:
-        conditions.append(record.type == isee_type)
-    return exists().where(*conditions)
+    )
 
 
 def _scheme_isee_type(scheme_id: int):
@@ -196,10 +192,11 @@ def _people_query(actor: Actor, filters: Filters) -> Select:
             conditions.append(seen)
         query = query.where(exists().where(*conditions))
     if filters.isee_expiring_days is not None:
-        isee_type = None if filters.scheme_id is None else _scheme_isee_type(filters.scheme_id)
-        query = query.where(
-            _isee_expiring(Beneficiary.id, isee_type, today, filters.isee_expiring_days)
-        )
+        pairs = _isee_expiring_pairs(today, filters.isee_expiring_days).subquery()
+        expiring = select(pairs.c.beneficiary_id)
+        if filters.scheme_id is not None:  # the type that scheme reads; else any type
+            expiring = expiring.where(pairs.c.type == _scheme_isee_type(filters.scheme_id))
+        query = query.where(Beneficiary.id.in_(expiring))
     return query
 
 
@@ -288,7 +285,9 @@ def _vouchers_query(actor: Actor, filters: Filters) -> Select:
     if filters.isee_expiring_days is not None:
         isee_type = func.coalesce(Scheme.isee_type, "ordinario")  # the type its scheme reads
         query = query.join(Scheme, Scheme.id == Voucher.scheme_id).where(
-            _isee_expiring(Voucher.beneficiary_id, isee_type, today, filters.isee_expiring_days)
+            tuple_(Voucher.beneficiary_id, isee_type).in_(
+                _isee_expiring_pairs(today, filters.isee_expiring_days)
+            )
         )
     return query
 
