@@ -195,21 +195,20 @@ def keys_rotate_command():
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Elabora i lotti in attesa, poi termina.")
-@click.option("--poll", default=5.0, show_default=True, help="Secondi tra due controlli.")
-def worker_command(once, poll):
-    """Issue confirmed batches of vouchers: the background worker, as its own process."""
-    import threading
-
-    from .jobs import install_signal_handlers, run_forever, run_pending
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread.")
+def worker_command(once, workers):
+    """The background worker, as its own process: the confirmed bulk batches of vouchers and
+    the notifications to families, on one task queue (voucher.notifications.queue)."""
+    from .jobs import run_pending
 
     if once:
         count = run_pending()
         click.echo(f"Lotti elaborati: {count}.")
         return
-    stop = threading.Event()
-    install_signal_handlers(stop)
-    click.echo("Elaborazione dei lotti avviata (Ctrl+C per terminare).")
-    run_forever(stop, poll)
+    from .notifications.queue import run_worker
+
+    click.echo("Lavori in background avviati: lotti e notifiche (Ctrl+C per terminare).")
+    run_worker(current_app._get_current_object(), workers)
 
 
 @click.command("break-glass-report")

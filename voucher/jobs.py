@@ -71,21 +71,29 @@ def claim_batch(worker_id: str) -> int | None:
             return batch_id
 
 
+def _claimable(now: datetime):
+    return or_(
+        IssueBatch.status == "queued",
+        and_(
+            IssueBatch.status == "running",
+            or_(IssueBatch.lease_until.is_(None), IssueBatch.lease_until < now),
+        ),
+    )
+
+
+def has_work() -> bool:
+    """Is a batch waiting for a worker (queued, or running under an expired lease)?"""
+    found = db.session.execute(select(IssueBatch.id).where(_claimable(clock.now())).limit(1))
+    return found.first() is not None
+
+
 def _claim_oldest(worker_id: str, lease: timedelta) -> tuple[int, int] | None:
     """The oldest claimable batch with its attempts, now leased to this worker; a batch
     past MAX_ATTEMPTS is failed instead (its attempts then exceed MAX_ATTEMPTS)."""
     now = clock.now()
     batch = db.session.execute(
         select(IssueBatch)
-        .where(
-            or_(
-                IssueBatch.status == "queued",
-                and_(
-                    IssueBatch.status == "running",
-                    or_(IssueBatch.lease_until.is_(None), IssueBatch.lease_until < now),
-                ),
-            )
-        )
+        .where(_claimable(now))
         .order_by(IssueBatch.id)
         .limit(1)
         .with_for_update(skip_locked=True)

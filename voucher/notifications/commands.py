@@ -17,7 +17,8 @@ notify_cli = AppGroup("notify", help="Notifiche ai beneficiari (App IO ed e-mail
 @notify_cli.command("worker")
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
 def worker_command(workers):
-    """Run the notification worker: Huey's consumer and the relay (until SIGTERM)."""
+    """The background worker (the same as `flask --app voucher worker`): notifications and
+    bulk batches, until SIGTERM."""
     from .queue import run_worker
 
     click.echo("Invio delle notifiche avviato (Ctrl+C per terminare).")

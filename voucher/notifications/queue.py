@@ -23,6 +23,7 @@ from flask import Flask
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
 
+from .. import jobs
 from ..db import run_in_transaction
 from . import delivery, relay
 
@@ -33,6 +34,7 @@ ERROR_PAUSE_MAX_SECONDS = 30
 TICK_SECONDS = 1.0
 REQUEUE_AFTER_SECONDS = 30.0  # a due row handed to Huey is not handed again before this
 EXPIRY_SCAN_SECONDS = 3600.0
+BATCH_POLL_SECONDS = 5.0  # how often the worker looks for bulk batches to issue
 CHUNK = 20  # notifications per Huey task: one queue round trip and one SMTP connection
 
 
@@ -49,8 +51,8 @@ def make_huey(app: Flask, immediate: bool = False) -> Huey:
 class NotifyQueue:
     """Huey, its delivery task bound to the application, and the relay loop."""
 
-    def __init__(self, app: Flask, huey: Huey):
-        self.app, self.huey = app, huey
+    def __init__(self, app: Flask, huey: Huey, *, with_batches: bool = False):
+        self.app, self.huey, self.with_batches = app, huey, with_batches
         self.handed: dict[int, float] = {}
         self.last_expiry_scan = 0.0
 
@@ -64,6 +66,18 @@ class NotifyQueue:
 
         self.deliver_task = deliver_task
 
+        @huey.task(name="issue_batches")
+        def batch_task() -> None:
+            """The confirmed bulk-issuance batches (voucher.jobs), on the same workers."""
+            with app.app_context():
+                try:
+                    jobs.run_pending()
+                except Exception:
+                    log.exception("batch issuance: unexpected error")
+
+        self.batch_task = batch_task
+        self.batches_handed_at = 0.0
+
     def tick(self) -> int:
         """One pass of the relay loop: new events become notifications, and every due row
         is handed to Huey. Returns how many rows were handed over."""
@@ -73,6 +87,10 @@ class NotifyQueue:
             if now - self.last_expiry_scan > EXPIRY_SCAN_SECONDS:
                 run_in_transaction(relay.expiring)
                 self.last_expiry_scan = now
+            if self.with_batches and now - self.batches_handed_at > BATCH_POLL_SECONDS:
+                if jobs.has_work():  # one task at a time: it runs until none is left
+                    self.batch_task()
+                    self.batches_handed_at = now
             due = delivery.due_ids()
         self.handed = {k: t for k, t in self.handed.items() if now - t < REQUEUE_AFTER_SECONDS}
         fresh = [i for i in due if i not in self.handed]
@@ -129,9 +147,10 @@ def install(app: Flask) -> None:
 
 
 def run_worker(app: Flask, workers: int = 4) -> None:
-    """`flask --app voucher notify-worker`: Huey's consumer (signals, worker threads) with
-    the relay loop in a thread beside it."""
-    queue = NotifyQueue(app, make_huey(app))
+    """`flask --app voucher worker`: the one background process. Huey's consumer (signals,
+    worker threads) runs the deliveries and the confirmed bulk batches; the relay loop in a
+    thread beside it turns events into notifications and hands both kinds of work over."""
+    queue = NotifyQueue(app, make_huey(app), with_batches=True)
     stop = threading.Event()
     relay_thread = threading.Thread(target=queue.loop, args=(stop,), name="voucher-relay")
     relay_thread.daemon = True
