@@ -87,10 +87,11 @@ class NotifyQueue:
             if now - self.last_expiry_scan > EXPIRY_SCAN_SECONDS:
                 run_in_transaction(relay.expiring)
                 self.last_expiry_scan = now
-            if self.with_batches and now - self.batches_handed_at > BATCH_POLL_SECONDS:
-                if jobs.has_work():  # one task at a time: it runs until none is left
-                    self.batch_task()
-                    self.batches_handed_at = now
+            # One batch task at a time: it runs until no batch is left to claim.
+            polled = now - self.batches_handed_at > BATCH_POLL_SECONDS
+            if self.with_batches and polled and jobs.has_work():
+                self.batch_task()
+                self.batches_handed_at = now
             due = delivery.due_ids()
         self.handed = {k: t for k, t in self.handed.items() if now - t < REQUEUE_AFTER_SECONDS}
         fresh = [i for i in due if i not in self.handed]
