@@ -11,10 +11,10 @@ import re
 from html import escape
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests import factories as f
-from tests.browser.support import launch, open_tab, serve
+from tests.browser.support import open_tab, serve
 from tests.spid_support import spid_app, spid_sp_test
 from voucher.extensions import db
 from voucher.services import SYSTEM, issuance
@@ -77,7 +77,7 @@ def _signed_response(url: str, request_file, attributes_file) -> str:
     return xml.group(1).strip()
 
 
-def test_a_mother_signs_in_with_spid_and_sees_her_voucher_and_her_sons(tmp_path):
+def test_a_mother_signs_in_with_spid_and_sees_her_voucher_and_her_sons(browser, tmp_path):
     app = spid_app(tmp_path / "instance", TEST_IDP)
     world = _world(app)
     attributes = tmp_path / "attributes.json"
@@ -91,9 +91,8 @@ def test_a_mother_signs_in_with_spid_and_sees_her_voucher_and_her_sons(tmp_path)
             }
         )
     )
-    with serve(app) as url, sync_playwright() as playwright:
+    with serve(app) as url:
         app.config["PUBLIC_URL"] = url
-        browser = launch(playwright)
         tab = open_tab(browser, url)
         sent = {}
 
@@ -153,4 +152,3 @@ def test_a_mother_signs_in_with_spid_and_sees_her_voucher_and_her_sons(tmp_path)
         expect(tab.get_by_role("heading", name="Entra con SPID")).to_be_visible()
         assert world["mother"] not in tab.content()
         tab.context.close()
-        browser.close()
