@@ -195,10 +195,13 @@ def keys_rotate_command():
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Elabora i lotti in attesa, poi termina.")
-@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread.")
-def worker_command(once, workers):
+@click.option(
+    "--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread."
+)
+@click.option("--poll", default=5.0, show_default=True, help="Secondi tra due controlli.")
+def worker_command(once, workers, poll):
     """The background worker, as its own process: the confirmed bulk batches of vouchers and
-    the notifications to families, on one task queue (voucher.notifications.queue)."""
+    the notifications to families (voucher.notifications.queue.run_worker)."""
     from .jobs import run_pending
 
     if once:
@@ -208,7 +211,7 @@ def worker_command(once, workers):
     from .notifications.queue import run_worker
 
     click.echo("Lavori in background avviati: lotti e notifiche (Ctrl+C per terminare).")
-    run_worker(current_app._get_current_object(), workers)
+    run_worker(current_app._get_current_object(), workers, poll)
 
 
 @click.command("break-glass-report")

@@ -81,12 +81,6 @@ def _claimable(now: datetime):
     )
 
 
-def has_work() -> bool:
-    """Is a batch waiting for a worker (queued, or running under an expired lease)?"""
-    found = db.session.execute(select(IssueBatch.id).where(_claimable(clock.now())).limit(1))
-    return found.first() is not None
-
-
 def _claim_oldest(worker_id: str, lease: timedelta) -> tuple[int, int] | None:
     """The oldest claimable batch with its attempts, now leased to this worker; a batch
     past MAX_ATTEMPTS is failed instead (its attempts then exceed MAX_ATTEMPTS)."""

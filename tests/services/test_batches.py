@@ -541,22 +541,3 @@ def test_the_web_process_thread_runs_a_confirmed_batch(postgres_url, tmp_path):
         jobs.stop(app, timeout=30)
         with app.app_context():
             db.engine.dispose()
-
-
-def test_the_one_background_worker_issues_confirmed_batches_too(app, world, worker):
-    """`flask --app voucher worker` runs one task queue for notifications and bulk batches:
-    its relay loop hands a confirmed batch to the queue, whose task issues it."""
-    from voucher.notifications.queue import NotifyQueue, make_huey
-
-    batch = confirmed(worker, world, 2)
-    queue = NotifyQueue(app, make_huey(app, immediate=True), with_batches=True)
-    queue.tick()
-    db.session.refresh(batch)
-    assert batch.status == "done" and batch.issued == 2
-    assert not jobs.has_work()
-    # Nothing left: the next pass hands nothing over, and the web process's relay thread
-    # (without batches) never takes them.
-    again = confirmed(worker, world, 1)
-    NotifyQueue(app, make_huey(app, immediate=True)).tick()
-    db.session.refresh(again)
-    assert again.status == "queued" and jobs.has_work()

@@ -173,3 +173,47 @@ def test_the_social_worker_names_a_representative_on_the_form(app, client, famil
     form = client.get(f"/servizi/beneficiari/{child.id}/modifica").get_data(as_text=True)
     assert 'name="representative_fiscal_code"' in form
     assert f'value="{child.representative_fiscal_code}"' in form
+
+
+def test_a_parents_role_ends_at_eighteen_a_guardians_does_not(app, client, family):
+    parent, _child, _stranger, _vouchers = family
+    scheme = f.make_scheme(name="Assistenza per adulti")
+    grown = f.make_beneficiary(
+        age=20, representative_fiscal_code=parent.fiscal_code, representative_role="genitore"
+    )
+    ward = f.make_beneficiary(
+        age=45, representative_fiscal_code=parent.fiscal_code, representative_role="tutore"
+    )
+    grown_voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, grown)
+    ward_voucher, _pin = issuance.issue_voucher(SYSTEM, scheme, ward)
+    db.session.commit()
+    sign_in(app, client, parent.fiscal_code, parent.id, [grown.id, ward.id])
+    page = client.get("/area-personale").get_data(as_text=True)
+    assert ward_voucher.code in page
+    assert grown_voucher.code not in page
+
+
+def test_a_session_whose_own_record_changed_since_sign_in_shows_nothing_of_it(app, client, family):
+    parent, _child, _stranger, vouchers = family
+    # Signed in with another code than the record's (the record was corrected since).
+    other = f.fiscal_code_for(f.unique_birth_date(41), "F", "Bianchi", "Lucia")
+    sign_in(app, client, other, parent.id, [])
+    page = client.get("/area-personale").get_data(as_text=True)
+    assert vouchers["parent"].code not in page
+
+
+def test_what_a_representative_reads_is_audited_as_theirs(app, client, family):
+    parent, child, _stranger, vouchers = family
+    sign_in(app, client, parent.fiscal_code, parent.id, [child.id])
+    client.get("/area-personale")
+    read = db.session.execute(
+        select(AuditEvent).where(
+            AuditEvent.action == "voucher.read",
+            AuditEvent.object_id == str(vouchers["child"].id),
+        )
+    ).scalar_one()
+    assert (read.actor_type, read.actor_id, read.actor_label) == (
+        "beneficiary",
+        parent.id,
+        "rappresentante",
+    )

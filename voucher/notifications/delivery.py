@@ -3,6 +3,7 @@ step is its own short transaction, and the sending happens outside any (a slow S
 server holds no lock)."""
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -64,7 +65,7 @@ def _fields(row: Notification, person: Beneficiary) -> dict:
     }
 
 
-def _record(notification_id: int, **values) -> None:
+def _record(notification_id: int, attempts: int, **values) -> None:
     """The outcome of a send. On PostgreSQL its commit does not wait for the disk
     (synchronous_commit off, for this transaction only): a server crash in that instant
     can lose the record, and the message is then sent again with the same Message-ID,
@@ -73,7 +74,13 @@ def _record(notification_id: int, **values) -> None:
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
     db.session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.status == "sending")
+        .where(
+            Notification.id == notification_id,
+            Notification.status == "sending",
+            # Only the claim that sent it records: a worker whose lease ran out and whose
+            # row another worker took since cannot overwrite that worker's outcome.
+            Notification.attempts == attempts,
+        )
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -112,24 +119,30 @@ def _send(row: "_Claimed", mailer: channels.Mailer | None) -> str:
             external = channels.send_io(row, row.fiscal_code)
     except channels.Skip as skip:
         why = str(skip)[:500]
-        run_in_transaction(lambda: _record(row.id, status="skipped", last_error=why))
+        run_in_transaction(lambda: _record(row.id, row.attempts, status="skipped", last_error=why))
         return "skipped"
     except channels.Retry as retry:
         why = str(retry)[:500]
         if row.attempts >= MAX_ATTEMPTS:
-            run_in_transaction(lambda: _record(row.id, status="failed", last_error=why))
+            run_in_transaction(
+                lambda: _record(row.id, row.attempts, status="failed", last_error=why)
+            )
             log.warning("notification failed", extra={"notification": row.id})
             return "failed"
         delay = retry.after if retry.after is not None else backoff(row.attempts)
         later = clock.now() + timedelta(seconds=delay)
         run_in_transaction(
-            lambda: _record(row.id, status="pending", next_attempt_at=later, last_error=why)
+            lambda: _record(
+                row.id, row.attempts, status="pending", next_attempt_at=later, last_error=why
+            )
         )
         retry.after = delay
         raise
     now = clock.now()
     run_in_transaction(
-        lambda: _record(row.id, status="sent", sent_at=now, external_id=external, last_error=None)
+        lambda: _record(
+            row.id, row.attempts, status="sent", sent_at=now, external_id=external, last_error=None
+        )
     )
     return "sent"
 
@@ -164,14 +177,28 @@ def deliver_many(notification_ids: list[int]) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     claimed = run_in_transaction(lambda: _claim_many(notification_ids))
     outcomes["not_due"] = len(notification_ids) - len(claimed)
+    claimed_at = time.monotonic()
     with channels.Mailer() as mailer:
-        for fields in claimed:
+        for index, fields in enumerate(claimed):
+            if time.monotonic() - claimed_at > LEASE.total_seconds() / 2:
+                # A slow server: give the rest back before the lease could run out and
+                # another worker take rows this one still means to send.
+                rest = [_Claimed(f) for f in claimed[index:]]
+                run_in_transaction(lambda rest=rest: _release(rest))
+                outcomes["released"] = len(rest)
+                break
             try:
                 outcome = _send(_Claimed(fields), mailer)
             except channels.Retry:
                 outcome = "retry"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return {k: v for k, v in outcomes.items() if v}
+
+
+def _release(rows: list) -> None:
+    """Unclaim rows not sent: due again at once, the attempt not counted."""
+    for row in rows:
+        _record(row.id, row.attempts, status="pending", attempts=row.attempts - 1)
 
 
 def due_ids(limit: int = 500) -> list[int]:

@@ -34,7 +34,7 @@ ERROR_PAUSE_MAX_SECONDS = 30
 TICK_SECONDS = 1.0
 REQUEUE_AFTER_SECONDS = 30.0  # a due row handed to Huey is not handed again before this
 EXPIRY_SCAN_SECONDS = 3600.0
-BATCH_POLL_SECONDS = 5.0  # how often the worker looks for bulk batches to issue
+BATCH_STOP_WAIT_SECONDS = 120  # a stopping worker lets the batch's current chunk finish
 CHUNK = 20  # notifications per Huey task: one queue round trip and one SMTP connection
 
 
@@ -51,8 +51,8 @@ def make_huey(app: Flask, immediate: bool = False) -> Huey:
 class NotifyQueue:
     """Huey, its delivery task bound to the application, and the relay loop."""
 
-    def __init__(self, app: Flask, huey: Huey, *, with_batches: bool = False):
-        self.app, self.huey, self.with_batches = app, huey, with_batches
+    def __init__(self, app: Flask, huey: Huey):
+        self.app, self.huey = app, huey
         self.handed: dict[int, float] = {}
         self.last_expiry_scan = 0.0
 
@@ -66,17 +66,6 @@ class NotifyQueue:
 
         self.deliver_task = deliver_task
 
-        @huey.task(name="issue_batches")
-        def batch_task() -> None:
-            """The confirmed bulk-issuance batches (voucher.jobs), on the same workers."""
-            with app.app_context():
-                try:
-                    jobs.run_pending()
-                except Exception:
-                    log.exception("batch issuance: unexpected error")
-
-        self.batch_task = batch_task
-        self.batches_handed_at = 0.0
 
     def tick(self) -> int:
         """One pass of the relay loop: new events become notifications, and every due row
@@ -87,11 +76,6 @@ class NotifyQueue:
             if now - self.last_expiry_scan > EXPIRY_SCAN_SECONDS:
                 run_in_transaction(relay.expiring)
                 self.last_expiry_scan = now
-            # One batch task at a time: it runs until no batch is left to claim.
-            polled = now - self.batches_handed_at > BATCH_POLL_SECONDS
-            if self.with_batches and polled and jobs.has_work():
-                self.batch_task()
-                self.batches_handed_at = now
             due = delivery.due_ids()
         self.handed = {k: t for k, t in self.handed.items() if now - t < REQUEUE_AFTER_SECONDS}
         fresh = [i for i in due if i not in self.handed]
@@ -147,15 +131,23 @@ def install(app: Flask) -> None:
         start_thread(app)
 
 
-def run_worker(app: Flask, workers: int = 4) -> None:
+def run_worker(app: Flask, workers: int = 4, poll_seconds: float = 5.0) -> None:
     """`flask --app voucher worker`: the one background process. Huey's consumer (signals,
-    worker threads) runs the deliveries and the confirmed bulk batches; the relay loop in a
-    thread beside it turns events into notifications and hands both kinds of work over."""
-    queue = NotifyQueue(app, make_huey(app), with_batches=True)
+    worker threads) sends the notifications; the relay loop in a thread beside it turns
+    events into notifications and hands them over; the bulk batches (voucher.jobs) run in a
+    third thread, which a stop lets finish its chunk and give its lease back."""
+    queue = NotifyQueue(app, make_huey(app))
     stop = threading.Event()
     relay_thread = threading.Thread(target=queue.loop, args=(stop,), name="voucher-relay")
     relay_thread.daemon = True
     relay_thread.start()
+
+    def batches() -> None:
+        with app.app_context():
+            jobs.run_forever(stop, poll_seconds)
+
+    batch_thread = threading.Thread(target=batches, name="voucher-batches", daemon=True)
+    batch_thread.start()
     # Idle workers look at the queue again within half a second (Huey's default backs off
     # to ten seconds, which would be most of a message's delay).
     consumer = queue.huey.create_consumer(
@@ -166,3 +158,4 @@ def run_worker(app: Flask, workers: int = 4) -> None:
     finally:
         stop.set()
         relay_thread.join(5)
+        batch_thread.join(BATCH_STOP_WAIT_SECONDS)

@@ -117,7 +117,8 @@ def pseudonymise_beneficiary(person: Beneficiary, key: bytes, now: datetime) -> 
     """Replace what identifies the person and the accounts do not need.
 
     Replaced: the fiscal code (by its pseudonym), first and last name, address, phone,
-    e-mail, the DSU protocols of their ISEE records, and the fiscal code and note of their
+    e-mail, the representative's fiscal code and role (a third person's data), the DSU
+    protocols of their ISEE records, and the fiscal code and note of their
     rows in bulk-issuance files. The birth date keeps only its year (SIUSS reports the year).
     Kept, because reports read them: sex, citizenship, Comune of residence, categories, ISEE
     values and dates, the household, and every voucher and ledger entry, so that every
@@ -128,6 +129,7 @@ def pseudonymise_beneficiary(person: Beneficiary, key: bytes, now: datetime) -> 
     person.last_name = person.fiscal_code
     person.birth_date = date(person.birth_date.year, 1, 1)
     person.address = person.phone = person.email = None
+    person.representative_fiscal_code = person.representative_role = None
     for record in person.isee_records:
         record.dsu_protocol = None
     rows = db.session.execute(

@@ -48,6 +48,11 @@ def _person(person: Beneficiary) -> dict:
         "phone": person.phone,
         "email": person.email,
         "address": person.address,
+        "representative_fiscal_code": person.representative_fiscal_code,
+        "representative_role": person.representative_role,
+        "notify_email": person.notify_email,
+        "notify_io": person.notify_io,
+        "notify_language": person.notify_language,
         "registered_at": person.created_at,
         "pseudonymised_at": person.pseudonymised_at,
     }

@@ -53,25 +53,57 @@ def _vouchers(person: Beneficiary) -> list[Voucher]:
     )
 
 
+def _names_them(code: str | None, citizen: citizen_session.Citizen) -> bool:
+    return bool(code) and citizen_session.code_digest(code) == citizen.code_digest
+
+
+def _still_represented(person: Beneficiary, citizen: citizen_session.Citizen) -> bool:
+    """The record still names the signed-in person; a parent's role ends at 18."""
+    if not _names_them(person.representative_fiscal_code, citizen):
+        return False
+    if person.representative_role == "genitore":
+        return clock.today() < _eighteenth_birthday(person.birth_date)
+    return True
+
+
+def _eighteenth_birthday(born):
+    try:
+        return born.replace(year=born.year + 18)
+    except ValueError:  # born on 29 February
+        return born.replace(year=born.year + 18, day=28)
+
+
 def _people(citizen: citizen_session.Citizen) -> list[Beneficiary]:
     """The signed-in person's record, then the records that still name them as
-    representative (a record changed since sign-in drops out at once)."""
+    representative: each re-checked at every page against the digest of the code signed
+    in with, so that a record changed or pseudonymised since sign-in drops out at once."""
     people = []
     if citizen.beneficiary_id is not None:
         own = db.session.get(Beneficiary, citizen.beneficiary_id)
-        if own is not None:
+        if (
+            own is not None
+            and own.pseudonymised_at is None
+            and _names_them(own.fiscal_code, citizen)
+        ):
             people.append(own)
     for person_id in citizen.represented_ids:
         person = db.session.get(Beneficiary, person_id)
         if (
             person is not None
             and person.pseudonymised_at is None
-            and person.representative_fiscal_code
-            and citizen_session.code_digest(person.representative_fiscal_code)
-            == citizen.code_digest
+            and _still_represented(person, citizen)
         ):
             people.append(person)
     return people
+
+
+def _actor(citizen: citizen_session.Citizen, person: Beneficiary) -> tuple[Actor, bool]:
+    """Who acts, for the audit trail: the person themselves, or their representative (by
+    the representative's own record when they have one), never the represented person."""
+    own = person.id == citizen.beneficiary_id
+    if own:
+        return Actor("beneficiary", person.id, "cittadino"), True
+    return Actor("beneficiary", citizen.beneficiary_id, "rappresentante"), False
 
 
 def _allowed(citizen: citizen_session.Citizen, beneficiary_id: int) -> Beneficiary | None:
@@ -96,8 +128,7 @@ def area():
         return render_template("citizen/sign_in.html", providers=_providers_by_federation())
     sections = []
     for person in _people(citizen):
-        own = person.id == citizen.beneficiary_id
-        actor = Actor("beneficiary", person.id, "cittadino" if own else "rappresentante")
+        actor, own = _actor(citizen, person)
         summaries = []
         for voucher in _vouchers(person):
             read_audit.record_read(
@@ -132,8 +163,7 @@ def preferences(beneficiary_id: int):
     if not form.validate_on_submit():
         flash(_("Le preferenze non sono state salvate: riprova."), "danger")
         return redirect(url_for("citizen.area"), 303)
-    own = person.id == citizen.beneficiary_id
-    actor = Actor("beneficiary", person.id, "cittadino" if own else "rappresentante")
+    actor, _own = _actor(citizen, person)
     notification_preferences.update(
         actor,
         person,
