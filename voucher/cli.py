@@ -195,9 +195,7 @@ def keys_rotate_command():
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Elabora i lotti in attesa, poi termina.")
-@click.option(
-    "--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread."
-)
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread.")
 @click.option("--poll", default=5.0, show_default=True, help="Secondi tra due controlli.")
 def worker_command(once, workers, poll):
     """The background worker, as its own process: the confirmed bulk batches of vouchers and

@@ -66,7 +66,6 @@ class NotifyQueue:
 
         self.deliver_task = deliver_task
 
-
     def tick(self) -> int:
         """One pass of the relay loop: new events become notifications, and every due row
         is handed to Huey. Returns how many rows were handed over."""
