@@ -8,6 +8,19 @@ import time
 
 from flask import Flask, g, request
 
+# The `extra` keys a log line may carry: counts and ids, never personal data.
+FIELDS = (
+    "method",
+    "route",
+    "status",
+    "duration_ms",
+    "role",
+    "count",
+    "seconds",
+    "failures",
+    "notification",
+)
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -17,7 +30,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("method", "route", "status", "duration_ms", "role"):
+        for key in FIELDS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

@@ -333,3 +333,17 @@ def test_gunicorn_would_log_no_query_string_or_address(monkeypatch):
     assert "%(U)s" in settings["access_log_format"]
     for atom in ("%(r)s", "%(q)s", "%(h)s", "%({x-forwarded-for}i)s"):
         assert atom not in settings["access_log_format"]
+
+
+def test_a_log_line_carries_the_counts_and_ids_it_is_given_and_nothing_else():
+    """The notification worker's counts and ids reach the JSON log; any other `extra`
+    key (a fiscal code passed by mistake, say) does not."""
+    import json
+
+    from voucher.logs import JsonFormatter
+
+    record = logging.LogRecord("voucher.x", logging.INFO, __file__, 1, "sent", None, None)
+    record.count, record.notification, record.fiscal_code = 20, 7, ANNA
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["count"], line["notification"]) == (20, 7)
+    assert ANNA not in json.dumps(line)
