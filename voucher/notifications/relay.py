@@ -206,6 +206,7 @@ def expiring(today=None) -> list[int]:
     """Notices for active vouchers that end within EXPIRY_NOTICE_DAYS days, one per voucher
     and channel (run daily; a second run adds nothing)."""
     today = today or clock.today()
+    _cursor()  # the relays' lock: one at a time, so two never add the same notice
     ente = get_ente()
     vouchers = db.session.execute(
         select(Voucher).where(
