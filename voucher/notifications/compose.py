@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..services.money import format_euro
+from ..services.wording import N_
 
 # App IO's limits on a message (MessageContent): subject 10–120, markdown 80–10,000.
 SUBJECT_MAX = 120
@@ -54,56 +55,45 @@ def _subject(facts: Facts) -> str:
     return f"{subjects[facts.kind]} — {facts.ente_name}"[:SUBJECT_MAX]
 
 
-def _lead(facts: Facts) -> str:
-    code, balance = facts.voucher_code, format_euro(facts.balance_cents)
-    if facts.kind == "issued":
-        return _(
-            "Ti è stato assegnato il buono servizio %(code)s, valido fino al %(until)s. "
-            "Il saldo è %(balance)s.",
-            code=code,
-            until=_day(facts.valid_until),
-            balance=balance,
-        )
-    if facts.kind == "redeemed":
-        return _(
-            "Il %(day)s %(provider)s ha registrato una prestazione sul buono %(code)s: "
-            "%(amount)s a carico dell'ente. Il saldo ora è %(balance)s.",
-            day=_day(facts.service_date),
-            provider=facts.provider_name,
-            code=code,
-            amount=format_euro(facts.public_cents or 0),
-            balance=balance,
-        )
-    if facts.kind == "reversed":
-        return _(
-            "La prestazione del %(day)s di %(provider)s sul buono %(code)s è stata "
-            "annullata: %(amount)s tornano sul saldo, che ora è %(balance)s.",
-            day=_day(facts.service_date),
-            provider=facts.provider_name,
-            code=code,
-            amount=format_euro(facts.public_cents or 0),
-            balance=balance,
-        )
-    if facts.kind == "low_balance":
-        return _(
-            "Sul buono %(code)s restano %(balance)s. Se ti servono altre prestazioni, "
-            "parlane con i servizi sociali.",
-            code=code,
-            balance=balance,
-        )
-    if facts.kind == "expiring":
-        return _(
-            "Il buono %(code)s scade il %(until)s e restano %(balance)s: dopo quella data "
-            "non si potrà più usare.",
-            code=code,
-            until=_day(facts.valid_until),
-            balance=balance,
-        )
-    return _(
+# The first paragraph of each kind of message; the placeholders are those of _lead's values.
+LEADS = {
+    "issued": N_(
+        "Ti è stato assegnato il buono servizio %(code)s, valido fino al %(until)s. "
+        "Il saldo è %(balance)s."
+    ),
+    "redeemed": N_(
+        "Il %(day)s %(provider)s ha registrato una prestazione sul buono %(code)s: "
+        "%(amount)s a carico dell'ente. Il saldo ora è %(balance)s."
+    ),
+    "reversed": N_(
+        "La prestazione del %(day)s di %(provider)s sul buono %(code)s è stata "
+        "annullata: %(amount)s tornano sul saldo, che ora è %(balance)s."
+    ),
+    "low_balance": N_(
+        "Sul buono %(code)s restano %(balance)s. Se ti servono altre prestazioni, "
+        "parlane con i servizi sociali."
+    ),
+    "expiring": N_(
+        "Il buono %(code)s scade il %(until)s e restano %(balance)s: dopo quella data "
+        "non si potrà più usare."
+    ),
+    "revoked": N_(
         "Il buono %(code)s è stato revocato e non si può più usare. I servizi sociali ti "
-        "spiegheranno il motivo.",
-        code=code,
-    )
+        "spiegheranno il motivo."
+    ),
+}
+
+
+def _lead(facts: Facts) -> str:
+    values = {
+        "code": facts.voucher_code,
+        "balance": format_euro(facts.balance_cents),
+        "until": _day(facts.valid_until),
+        "day": _day(facts.service_date) if facts.service_date else "",
+        "provider": facts.provider_name or "",
+        "amount": format_euro(facts.public_cents or 0),
+    }
+    return _(LEADS[facts.kind], **values)
 
 
 def compose(facts: Facts, language: str) -> Message:
