@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Beneficiary, Voucher
 from ...services import Actor, clock, notification_preferences, read_audit, selfservice
+from ...services.identifiers import age_on
 from ...spid.federations import NAMES, federation
 from ...spid.idps import identity_providers
 from ...spid.logout import logout_redirect
@@ -61,16 +62,9 @@ def _still_represented(person: Beneficiary, citizen: citizen_session.Citizen) ->
     """The record still names the signed-in person; a parent's role ends at 18."""
     if not _names_them(person.representative_fiscal_code, citizen):
         return False
-    if person.representative_role == "genitore":
-        return clock.today() < _eighteenth_birthday(person.birth_date)
+    if person.representative_role == "genitore":  # a parent's role ends at 18
+        return age_on(person.birth_date, clock.today()) < 18
     return True
-
-
-def _eighteenth_birthday(born):
-    try:
-        return born.replace(year=born.year + 18)
-    except ValueError:  # born on 29 February
-        return born.replace(year=born.year + 18, day=28)
 
 
 def _people(citizen: citizen_session.Citizen) -> list[Beneficiary]:
