@@ -103,9 +103,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_notifications(app: Flask) -> None:
+    """The background threads of the embedded default: notifications and the audit chain's
+    sequencer (each off when its worker runs apart)."""
     from .notifications.queue import install
+    from .services import audit_sequencer
 
     install(app)
+    audit_sequencer.install(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -161,21 +161,64 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify_command():
-    """Recompute the hash chain; name the first broken link (exit 1 if any)."""
+@click.option(
+    "--tail-bound",
+    type=float,
+    default=None,
+    help="Seconds an event may wait for the sequencer (default AUDIT_TAIL_MAX_SECONDS).",
+)
+def audit_verify_command(tail_bound):
+    """Recompute the hash chain; name the first broken link; report the unchained tail and
+    its age (exit 1 if a link is broken or the tail is older than the bound)."""
     from .services.audit_verify import verify_chain
 
-    report = verify_chain()
-    if report.ok:
-        click.echo(f"Catena di audit integra: {report.events} eventi verificati.")
-        click.echo(f"Ultimo hash: {report.head} (conservarlo fuori dal database).")
+    report = verify_chain(tail_bound=tail_bound)
+    if report.broken_at is not None:
+        click.echo(
+            f"Catena di audit interrotta all'evento {report.broken_at}: {report.reason} "
+            f"({report.events} eventi integri prima).",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Catena di audit integra: {report.events} eventi verificati.")
+    click.echo(f"Ultimo hash: {report.head} (conservarlo fuori dal database).")
+    if report.unchained:
+        click.echo(
+            f"In attesa di concatenazione: {report.unchained} eventi, il più vecchio da "
+            f"{report.unchained_age:.1f} s (limite {report.tail_bound:g} s)."
+        )
+    else:
+        click.echo("In attesa di concatenazione: nessun evento.")
+    if report.stale:
+        click.echo(
+            "Il sequenziatore della catena è fermo o in ritardo: avviare `flask --app voucher "
+            "worker` (o `flask --app voucher audit sequence`).",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@audit_cli.command("sequence")
+@click.option("--once", is_flag=True, help="Chain what waits now, then exit.")
+def audit_sequence_command(once):
+    """PostgreSQL: link committed events to the audit chain (the sequencer). Without --once,
+    runs until SIGTERM or SIGINT; several may run, one works (an advisory lock)."""
+    import signal
+    import threading
+
+    from .extensions import db
+    from .services.audit_sequencer import Sequencer, chain_all
+
+    if db.engine.dialect.name != "postgresql":
+        click.echo("SQLite: ogni evento è concatenato al commit, non serve il sequenziatore.")
         return
-    click.echo(
-        f"Catena di audit interrotta all'evento {report.broken_at}: {report.reason} "
-        f"({report.events} eventi integri prima).",
-        err=True,
-    )
-    sys.exit(1)
+    if once:
+        click.echo(f"Eventi concatenati: {chain_all()}.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Sequencer(current_app._get_current_object()).run(stop)
 
 
 keys_cli = AppGroup("keys", help="The ente's signing keys.")

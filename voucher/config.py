@@ -154,6 +154,14 @@ class Config:
         self.MAIL_MESSAGE_ID_DOMAIN = env.get("MAIL_MESSAGE_ID_DOMAIN", "")
         self.IO_API_URL = env.get("IO_API_URL", "https://api.io.pagopa.it/api/v1")
         self.IO_API_KEY = env.get("IO_API_KEY", "")
+        # The audit chain (PostgreSQL): the sequencer links events in a thread of the web
+        # process (the embedded default; one process chains, elected by an advisory lock)
+        # or in `flask --app voucher worker`; `audit verify` fails when an event waits
+        # longer than AUDIT_TAIL_MAX_SECONDS. AUDIT_CHAIN_AT_COMMIT: each transaction links
+        # its own events before it commits (the tests; it serialises every writer).
+        self.AUDIT_SEQUENCER_THREAD = _bool("AUDIT_SEQUENCER_THREAD", True)
+        self.AUDIT_TAIL_MAX_SECONDS = float(env.get("AUDIT_TAIL_MAX_SECONDS", "10"))
+        self.AUDIT_CHAIN_AT_COMMIT = _bool("AUDIT_CHAIN_AT_COMMIT", False)
 
 
 class DevelopmentConfig(Config):
@@ -182,6 +190,10 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.BATCH_WORKER_THREAD = False  # tests run batches synchronously
         self.NOTIFY_WORKER_THREAD = False  # tests relay and deliver when they choose
+        # Each test reads the chain right after its commits; the sequencer's own tests
+        # (and the concurrency tests) run it as production does.
+        self.AUDIT_SEQUENCER_THREAD = False
+        self.AUDIT_CHAIN_AT_COMMIT = True
         # Pages link the plain static names whatever was built; the build's tests pass a folder.
         self.STATIC_BUILD_DIR = ""
 

@@ -1,6 +1,7 @@
 """The redemption's SQL fast path agrees with a plain ORM version of its contract: the same
-sequences of redemptions, run through record_redemption() and through the reference below,
-leave the same balances, statuses, ledger rows and audit events (on every backend)."""
+sequences of redemptions, run through the one-statement redemption (PostgreSQL) and
+record_redemption() and through the reference below, leave the same balances, statuses,
+ledger rows and audit events (on every backend)."""
 
 from dataclasses import asdict, replace
 from decimal import Decimal
@@ -17,6 +18,13 @@ from voucher.models import AuditEvent, LedgerEntry, Voucher
 from voucher.services import SYSTEM, audit, audit_verify, redemption
 from voucher.services.money import public_share
 from voucher.services.redemption import RedemptionRequest
+
+
+def use_the_reference(monkeypatch, writer=None):
+    """Every accepted redemption written by the plain reference: the one-statement path
+    records nothing, and record_redemption() is the reference."""
+    monkeypatch.setattr(redemption, "redeem_in_one", lambda *args, **kwargs: None)
+    monkeypatch.setattr(redemption, "record_redemption", writer or reference_record_redemption)
 
 
 def reference_record_redemption(connection, actor, terms, entry, request_hash):
@@ -196,7 +204,7 @@ def test_the_fast_path_agrees_with_the_plain_reference(app, monkeypatch, scheme)
     world = make_world(**SCHEMES[scheme])
     fast = _run(world, world.voucher, "fast-")
     other, _pin = world.issue(person=f.make_beneficiary())
-    monkeypatch.setattr(redemption, "record_redemption", reference_record_redemption)
+    use_the_reference(monkeypatch)
     plain = _run(world, other, "plain-")
 
     assert fast == plain
@@ -219,6 +227,42 @@ def test_the_reference_is_what_runs_when_patched(app, monkeypatch):
         return reference_record_redemption(*args)
 
     world = make_world()
-    monkeypatch.setattr(redemption, "record_redemption", counting)
+    use_the_reference(monkeypatch, counting)
     world.redeem(1_000)
     assert next(calls) == 1
+
+
+def test_an_accepted_redemption_is_one_statement_and_a_refusal_writes_nothing(app):
+    """PostgreSQL: lock, judge, debit, ledger row and audit event in one statement; a
+    refused request goes on to the ordinary path, which names the reason (as SQLite's
+    path does for every request)."""
+    from sqlalchemy import event as sa_event
+
+    world = make_world()
+    db.session.commit()
+    actor, provider_id = provider_actor(world.provider), world.provider.id
+    accepted, refused = _request(world.voucher, 700), _request(world.voucher, 10**9)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        entry, replayed = redemption.redeem(actor, provider_id, accepted, "uno", day=DAY)
+        one = list(statements)
+        statements.clear()
+        with pytest.raises(DomainError, match="Credito insufficiente"):
+            redemption.redeem(actor, provider_id, refused, "due", day=DAY)
+        two = list(statements)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    assert not replayed and entry.amount_cents == 700
+    if db.engine.dialect.name == "postgresql":
+        assert len(one) == 1 and "INSERT INTO audit_event" in one[0]
+        assert len(two) >= 2 and "INSERT INTO ledger_entry" in two[0]
+    db.session.rollback()
+    assert db.session.execute(select(LedgerEntry.idempotency_key)).scalars().all() == []
+    entry, _ = redemption.redeem(actor, provider_id, accepted, "uno", day=DAY)
+    db.session.commit()
+    assert db.session.execute(select(LedgerEntry.idempotency_key)).scalars().all() == ["uno"]

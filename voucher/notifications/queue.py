@@ -25,6 +25,7 @@ from huey.api import Huey
 
 from .. import jobs
 from ..db import run_in_transaction
+from ..services import audit_sequencer
 from . import delivery, relay
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,8 @@ def run_worker(app: Flask, workers: int = 4, poll_seconds: float = 5.0) -> None:
 
     batch_thread = threading.Thread(target=batches, name="voucher-batches", daemon=True)
     batch_thread.start()
+    with app.app_context():  # the audit chain's sequencer (PostgreSQL), elected among workers
+        sequencer_stop = audit_sequencer.start_thread(app)
     # Idle workers look at the queue again within half a second (Huey's default backs off
     # to ten seconds, which would be most of a message's delay).
     consumer = queue.huey.create_consumer(
@@ -156,5 +159,7 @@ def run_worker(app: Flask, workers: int = 4, poll_seconds: float = 5.0) -> None:
         consumer.run()  # until SIGTERM or SIGINT
     finally:
         stop.set()
+        if sequencer_stop is not None:
+            sequencer_stop.set()
         relay_thread.join(5)
         batch_thread.join(BATCH_STOP_WAIT_SECONDS)

@@ -1,17 +1,21 @@
 """The audit trail: append-only events, hash-chained so that tampering shows. This module
-writes it; audit_verify checks the chain and audit_log reads events for the log page.
+writes it; audit_sequencer links events to the chain on PostgreSQL; audit_verify checks
+the chain and audit_log reads events for the log page.
 
-Services call record(); the events are chained and written when the transaction commits,
-under the lock of the chain's head row (audit_chain), so that concurrent transactions build
-one unbroken chain. The lock is held only for the commit itself, because the chain is
-written last. The busiest path (a redemption, on PostgreSQL) writes its change and its
-event in one statement instead (append_after), as its transaction's last change.
+Services call record(); the events are written when the transaction commits. On
+PostgreSQL they are written unchained and take no lock: the sequencer links them to the
+chain moments later, off the hot path (or, with AUDIT_CHAIN_AT_COMMIT, this transaction
+links them itself before it commits, as the tests do). On SQLite each event is linked as
+it is written, under the chain's head row, whose writers SQLite serialises anyway. The
+busiest path (a redemption, on PostgreSQL) writes its change and its event in one
+statement instead (append_after).
 """
 
 import hashlib
 import json
 from datetime import UTC, datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import String, bindparam, cast, event, insert, literal, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -25,6 +29,7 @@ from . import Actor
 GENESIS = "0" * 64  # the "previous hash" of the first event
 _PENDING = "voucher.audit_pending"
 _MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came before it
+_WROTE = "voucher.audit_wrote"  # an event was written before the commit (append_with)
 
 
 def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data) -> None:
@@ -111,47 +116,36 @@ EVENT_FIELDS = (
 )
 
 
-def _advance_statement(only_after=None):
-    """Move the chain's head to the next event: its seq, the previous hash and its own
-    hash, computed by the database from the head as it is once its row is locked (an
-    UPDATE reads the newest committed version of the row it waited for). Bound parameter:
-    the event's canonical head. With `only_after` (a data-modifying CTE), only when that
-    returned a row."""
+def _advance_statement():
+    """SQLite: move the chain's head to the next event: its seq, the previous hash and its
+    own hash, computed by the database from the head. Bound parameter: the event's
+    canonical head."""
     chain = AuditChain.__table__
     seq = chain.c.seq + 1
     tail = literal('"prev":"') + chain.c.hash + literal('","seq":') + cast(seq, String)
     link = sha256_hex(bindparam("canonical_head", type_=String()) + tail + literal("}"))
-    advance = update(chain).where(chain.c.id == 1)
-    if only_after is not None:
-        advance = advance.where(select(literal(1)).select_from(only_after).exists())
-    return advance.values(seq=seq, prev_hash=chain.c.hash, hash=link).returning(
-        chain.c.seq, chain.c.prev_hash, chain.c.hash
-    )
-
-
-def _append_statement(only_after=None):
-    """PostgreSQL: advance the head and insert the event in one statement (after the
-    change `only_after`, when given: see append_after)."""
-    table = AuditEvent.__table__
-    head = _advance_statement(only_after).cte("head")
-    values = select(
-        *(bindparam(name, type_=table.c[name].type) for name in EVENT_FIELDS),
-        head.c.seq,
-        head.c.prev_hash,
-        head.c.hash,
-    ).select_from(head)
     return (
-        insert(table)
-        .from_select([*EVENT_FIELDS, "seq", "prev_hash", "hash"], values)
-        .returning(table.c.seq)
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(seq=seq, prev_hash=chain.c.hash, hash=link)
+        .returning(chain.c.seq, chain.c.prev_hash, chain.c.hash)
     )
 
 
 def append_after(change):
     """PostgreSQL: one statement that makes `change` (a data-modifying CTE, which must
-    return a row) and appends its audit event to the chain, only if it did: a change and
-    its event in one round trip, for the busiest paths. Run it with append_with()."""
-    return _append_statement(only_after=change)
+    return a row) and writes its audit event, unchained, only if it did: a change and its
+    event in one round trip, for the busiest paths. Run it with append_with()."""
+    table = AuditEvent.__table__
+    values = select(
+        *(bindparam(name, type_=table.c[name].type) for name in EVENT_FIELDS)
+    ).select_from(change)
+    return insert(table).from_select(list(EVENT_FIELDS), values).returning(table.c.id)
+
+
+def event_row(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data):
+    """The parameters of an event for a statement of append_after() (as for record())."""
+    return _event(actor, action, obj_type, obj_id, data)
 
 
 def append_with(
@@ -165,50 +159,57 @@ def append_with(
     **data,
 ) -> None:
     """Run a statement of append_after() with `params` and the event (as for record()),
-    which is linked to the chain at once instead of at commit. The chain's head stays
-    locked from here to the end of the transaction: only for a transaction's last change.
-    Callers check can_append_now() first."""
+    which is written at once instead of at commit. Callers check can_append_now() first."""
     row = _event(actor, action, obj_type, obj_id, data)
-    row["canonical_head"] = _canonical_head(row)
     if connection.execute(statement, {**params, **row}).first() is None:
-        raise RuntimeError("the change wrote nothing, or the audit chain has no head row")
+        raise RuntimeError("the change wrote nothing")
+    wrote_event()
+
+
+def wrote_event() -> None:
+    """This transaction wrote an event itself (a statement of append_after()): with
+    AUDIT_CHAIN_AT_COMMIT, the commit links it."""
+    db.session.info[_WROTE] = True
 
 
 def can_append_now() -> bool:
-    """Whether an event may be linked before the commit: only when no event of this
+    """Whether an event may be written before the commit: only when no event of this
     transaction waits for it, whose place in the chain comes first."""
     return not db.session.info.get(_PENDING)
 
 
 _ADVANCE = _advance_statement()
-_APPEND = _append_statement()
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
-def _append(connection, row: dict) -> None:
-    """Append one event (`row`: its fields and its canonical head) to the chain."""
-    if connection.dialect.name == "postgresql":
-        appended = connection.execute(_APPEND, row).first()
-    else:  # SQLite: writers are serialised already (BEGIN IMMEDIATE)
-        appended = connection.execute(_ADVANCE, row).first()
-        if appended is not None:
-            connection.execute(_INSERT_EVENT, {**row, **appended._mapping})
-    if appended is None:
-        raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
+def _chain_at_commit() -> bool:
+    return has_app_context() and bool(current_app.config.get("AUDIT_CHAIN_AT_COMMIT"))
 
 
 def _append_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # releasing a savepoint: the events wait for the outer commit
     pending = session.info.pop(_PENDING, None)
-    if not pending:
+    wrote = session.info.pop(_WROTE, False)
+    if not pending and not wrote:
         return
-    # Everything but the link is prepared before the head is locked: its lock serialises
-    # every writing transaction from here to its commit, so the shorter the better.
-    rows = [{**fields, "canonical_head": _canonical_head(fields)} for fields in pending]
     connection = session.connection()
-    for row in rows:  # one at a time: each links to the one before
-        _append(connection, row)
+    if connection.dialect.name == "postgresql":
+        if pending:  # unchained, in the order recorded (ids follow the rows' order)
+            connection.execute(_INSERT_EVENT, pending)
+        if _chain_at_commit():
+            from .audit_sequencer import chain_pending
+
+            chain_pending(connection, limit=None)
+        return
+    # SQLite: writers are serialised already (BEGIN IMMEDIATE); each event links to the
+    # one before it.
+    for fields in pending or ():
+        row = {**fields, "canonical_head": _canonical_head(fields)}
+        appended = connection.execute(_ADVANCE, row).first()
+        if appended is None:
+            raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
+        connection.execute(_INSERT_EVENT, {**fields, **appended._mapping})
 
 
 def _mark_savepoint(session: Session, transaction) -> None:
@@ -234,6 +235,7 @@ def _ended(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_MARKS, None)
+        session.info.pop(_WROTE, None)
 
 
 def install(session_class) -> None:

@@ -1,9 +1,13 @@
-"""Checking the audit trail (`flask audit verify`, the audit page): every hash recomputed
-in order, and the chain's head matching the newest event."""
+"""Checking the audit trail (`flask audit verify`, the audit page): every hash of the
+chained prefix recomputed in order, the chain's head matching its newest event, and the
+unchained tail (events the sequencer has not linked yet, PostgreSQL) no older than a bound:
+a stopped sequencer shows within that bound."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditChain, AuditEvent
@@ -19,15 +23,42 @@ class ChainReport:
     reason: str | None = None
     # The newest event's hash: kept outside the database, it also reveals removed newest events.
     head: str = GENESIS
+    unchained: int = 0  # events written but not chained yet
+    unchained_age: float | None = None  # seconds since the oldest of them was recorded
+    tail_bound: float | None = None  # the age beyond which the tail fails the check
+
+    @property
+    def stale(self) -> bool:
+        """Whether an unchained event waits longer than the bound (a stopped sequencer)."""
+        return (
+            self.unchained_age is not None
+            and self.tail_bound is not None
+            and self.unchained_age > self.tail_bound
+        )
 
     @property
     def ok(self) -> bool:
-        """Whether the whole chain verifies."""
-        return self.broken_at is None
+        """Whether the chained prefix verifies and the unchained tail is recent."""
+        return self.broken_at is None and not self.stale
 
 
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; name the first broken link."""
+def verify_chain(batch: int = 5000, tail_bound: float | None = None) -> ChainReport:
+    """Recompute every hash of the chained prefix in order; name the first broken link;
+    measure the unchained tail against `tail_bound` seconds (AUDIT_TAIL_MAX_SECONDS)."""
+    report = _verify_prefix(batch)
+    if tail_bound is None and has_app_context():
+        tail_bound = current_app.config.get("AUDIT_TAIL_MAX_SECONDS", 10.0)
+    tail = db.session.execute(
+        select(func.count(AuditEvent.id), func.min(AuditEvent.at)).where(AuditEvent.seq.is_(None))
+    ).one()
+    report.unchained, report.tail_bound = tail[0], tail_bound
+    if tail[1] is not None:
+        oldest = tail[1] if tail[1].tzinfo else tail[1].replace(tzinfo=UTC)
+        report.unchained_age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+    return report
+
+
+def _verify_prefix(batch: int) -> ChainReport:
     columns = [AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash] + [
         getattr(AuditEvent, f) for f in EVENT_FIELDS
     ]

@@ -48,6 +48,7 @@ from .redemption_sql import (
     lock_terms,
     read_terms,
     record_redemption,
+    redeem_in_one_statement,
     session_connection,
 )
 from .wording import N_
@@ -189,6 +190,31 @@ def hours_of(terms: Terms, req: RedemptionRequest) -> Decimal | None:
     return hours
 
 
+def _well_formed(req: RedemptionRequest) -> tuple[Decimal | None, Decimal | None] | None:
+    """The request's quantity and hours, when its own form passes what price() and
+    hours_of() check of it without the terms (an amount or a quantity, positive, two
+    decimals at most); None otherwise, and the ordinary path explains what is wrong."""
+
+    def number(value) -> Decimal | None:
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
+            return None
+        if not number.is_finite() or not 0 < number < _MAX_QUANTITY:
+            return None
+        return number if number == number.quantize(Decimal("0.01")) else None
+
+    if (req.amount_cents is None) == (req.quantity is None):
+        return None
+    if req.amount_cents is not None and not 0 < req.amount_cents <= MAX_CENTS:
+        return None
+    quantity = None if req.quantity is None else number(req.quantity)
+    hours = None if req.hours is None else number(req.hours)
+    if (req.quantity is not None and quantity is None) or (req.hours is not None and hours is None):
+        return None
+    return quantity, hours
+
+
 def check_redemption(
     terms: Terms, req: RedemptionRequest, day: date
 ) -> tuple[int, int, int, Decimal | None]:
@@ -272,6 +298,14 @@ def redeem(
     day = day or clock.today()
     code = resolve_voucher_code(req.voucher)
     connection = session_connection()
+    fingerprint = req.fingerprint(code)
+    form = _well_formed(req)
+    if connection.dialect.name == "postgresql" and form is not None and audit.can_append_now():
+        attempt = redeem_in_one(
+            connection, actor, provider_id, req, code, form, idempotency_key, fingerprint, day
+        )
+        if attempt is not None and attempt.recorded is not None:
+            return attempt.recorded, False
     terms = lock_terms(
         connection,
         code,
@@ -286,7 +320,6 @@ def redeem(
         # where a server process still trusts it for other requests.
         raise Unauthorized("La chiave API è stata revocata.")
 
-    fingerprint = req.fingerprint(code)
     if terms.earlier_hash is not None:  # the ledger is append-only: it is still there
         return _replayed(connection, provider_id, idempotency_key, fingerprint), True
     try:
@@ -321,6 +354,37 @@ def redeem(
         hours=hours,
     )
     return record_redemption(connection, actor, terms, entry, fingerprint), False
+
+
+def redeem_in_one(
+    connection,
+    actor: Actor,
+    provider_id: int,
+    req: RedemptionRequest,
+    code: str,
+    form: tuple[Decimal | None, Decimal | None],
+    idempotency_key: str,
+    fingerprint: str,
+    day: date,
+):
+    """The one-statement redemption (PostgreSQL) of a well-formed request: what it
+    recorded, or nothing (see redemption_sql.redeem_in_one_statement)."""
+    quantity, hours = form
+    return redeem_in_one_statement(
+        connection,
+        actor,
+        code=code,
+        provider_id=provider_id,
+        service_code=req.service_code,
+        service_date=req.service_date,
+        amount_cents=req.amount_cents,
+        quantity=quantity,
+        hours=hours,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        today=day,
+        created_at=utcnow(),
+    )
 
 
 def _replayed(connection, provider_id: int, key: str, fingerprint: str) -> Redemption | None:
