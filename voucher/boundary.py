@@ -35,7 +35,16 @@ class VoucherFlask(Flask):
     """Flask, with each view run as one transaction (the request boundary)."""
 
     def dispatch_request(self):
-        dispatch = super().dispatch_request
+        rule = request.url_rule
+        view = self.view_functions.get(rule.endpoint) if rule is not None else None
+        if getattr(view, "own_transaction", False):
+            # A view that is its own transaction (the one-statement redemption), or hands
+            # over to dispatch_in_transaction() itself.
+            return super().dispatch_request()
+        return self.dispatch_in_transaction(super().dispatch_request)
+
+    def dispatch_in_transaction(self, dispatch):
+        """Run `dispatch` (a view) as one transaction, run again on a lost race."""
         # The signed session cookie is part of what a view changes (flash messages, one-time
         # tokens, the signed-in user): a view run again, or one whose work is not kept,
         # starts from, or leaves, the session as it came.

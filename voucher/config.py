@@ -162,6 +162,8 @@ class Config:
         self.AUDIT_SEQUENCER_THREAD = _bool("AUDIT_SEQUENCER_THREAD", True)
         self.AUDIT_TAIL_MAX_SECONDS = float(env.get("AUDIT_TAIL_MAX_SECONDS", "10"))
         self.AUDIT_CHAIN_AT_COMMIT = _bool("AUDIT_CHAIN_AT_COMMIT", False)
+        # POST /api/v1/redemptions: the accepted case as one statement in autocommit.
+        self.REDEEM_IN_AUTOCOMMIT = True
 
 
 class DevelopmentConfig(Config):
@@ -194,6 +196,7 @@ class TestingConfig(Config):
         # (and the concurrency tests) run it as production does.
         self.AUDIT_SEQUENCER_THREAD = False
         self.AUDIT_CHAIN_AT_COMMIT = True
+        self.REDEEM_IN_AUTOCOMMIT = False  # in the test's transaction
         # Pages link the plain static names whatever was built; the build's tests pass a folder.
         self.STATIC_BUILD_DIR = ""
 

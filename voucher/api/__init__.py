@@ -37,6 +37,11 @@ def register_api(app) -> None:
         module = import_module(f"{__name__}.{name}")
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF exposure
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    # The busiest endpoint: its accepted case answered at once (voucher.api.redeem_at_once).
+    from .redeem_at_once import in_front_of
+
+    endpoint = "api_redemptions.create_redemption"
+    app.view_functions[endpoint] = in_front_of(app.view_functions[endpoint])
 
     @app.before_request
     def _api_actor():

@@ -34,8 +34,8 @@ from .audit import EVENT_FIELDS, event_hash
 
 log = logging.getLogger(__name__)
 
-# pg_try_advisory_lock's key: "audit-seq" in ASCII, the one sequencer of a database.
-ADVISORY_KEY = 0x61756469742D736571
+# pg_try_advisory_lock's key: "auditseq" in ASCII, the one sequencer of a database.
+ADVISORY_KEY = 0x6175646974736571
 BATCH = 2000
 POLL_SECONDS = 0.2  # an idle sequencer looks for new events this often
 ERROR_PAUSE_MAX_SECONDS = 30

@@ -305,6 +305,7 @@ def redeem(
             connection, actor, provider_id, req, code, form, idempotency_key, fingerprint, day
         )
         if attempt is not None and attempt.recorded is not None:
+            audit.wrote_event()
             return attempt.recorded, False
     terms = lock_terms(
         connection,
@@ -385,6 +386,40 @@ def redeem_in_one(
         today=day,
         created_at=utcnow(),
     )
+
+
+def redeem_at_once(
+    connection,
+    actor: Actor,
+    provider_id: int,
+    req: RedemptionRequest,
+    idempotency_key: str,
+    *,
+    day: date | None = None,
+) -> Redemption | None:
+    """The accepted case alone, in one statement on `connection` (PostgreSQL; in
+    autocommit, one round trip and its own transaction): the redemption recorded, or None
+    when anything else is due (a refusal, a replay, a request to explain), which redeem()
+    then answers. Writes nothing unless it returns a redemption."""
+    form = _well_formed(req)
+    if form is None or connection.dialect.name != "postgresql":
+        return None
+    try:
+        code = resolve_voucher_code(req.voucher)
+    except DomainError:
+        return None
+    attempt = redeem_in_one(
+        connection,
+        actor,
+        provider_id,
+        req,
+        code,
+        form,
+        idempotency_key,
+        req.fingerprint(code),
+        day or clock.today(),
+    )
+    return None if attempt is None else attempt.recorded
 
 
 def _replayed(connection, provider_id: int, key: str, fingerprint: str) -> Redemption | None:

@@ -568,7 +568,8 @@ def redeem_in_one_statement(
     """PostgreSQL: the whole redemption in one statement, if the rules accept it (None
     when there is no such voucher). The caller has checked the request's own form (an
     amount or a quantity, positive, two decimals at most) and, in a transaction, that no
-    event of it waits for the commit (audit.can_append_now()); it commits."""
+    event of it waits for the commit (audit.can_append_now()); it commits (and, in a
+    session's transaction, calls audit.wrote_event())."""
     row = connection.execute(
         _ONE_STATEMENT,
         {
@@ -597,7 +598,6 @@ def redeem_in_one_statement(
     terms = Terms(**{f.name: found[f.name] for f in fields(Terms) if f.name != "next_entry_id"})
     if found["entry_id"] is None:
         return Attempt(terms, None)
-    audit.wrote_event()
     _forget_stale_voucher(terms.id)
     return Attempt(
         terms,
