@@ -34,16 +34,32 @@ def _postgresql() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
+def _sqlite_triggers(create: bool) -> None:
+    """SQLite's append-only triggers, which copying the table (batch mode) would lose."""
+    for action in ("update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS audit_event_no_{action}")
+        if create:
+            op.execute(f"CREATE TRIGGER audit_event_no_{action} BEFORE {action.upper()} ON "
+                       "audit_event BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
+
+
 def upgrade():
-    # A plain ADD COLUMN, also on SQLite: a batch copy would lose the table's triggers.
-    op.add_column("audit_event", sa.Column("chained_at", sa.DateTime(timezone=True)))
     if not _postgresql():
+        _sqlite_triggers(create=False)
+    with op.batch_alter_table("audit_event") as batch:
+        batch.add_column(sa.Column("chained_at", sa.DateTime(timezone=True), nullable=True))
+        for name, kind in (("seq", sa.Integer()), ("prev_hash", sa.String(64)),
+                           ("hash", sa.String(64))):
+            batch.alter_column(name, existing_type=kind, nullable=True)
+        batch.create_check_constraint(
+            "chained_whole",
+            "(seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL)",
+        )
+    op.create_index("ix_audit_event_unchained", "audit_event", ["id"],
+                    postgresql_where=sa.text("seq IS NULL"), sqlite_where=sa.text("seq IS NULL"))
+    if not _postgresql():
+        _sqlite_triggers(create=True)  # SQLite links each event as it is written
         return
-    op.execute("ALTER TABLE audit_event ALTER COLUMN seq DROP NOT NULL, "
-               "ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL")
-    op.execute("ALTER TABLE audit_event ADD CONSTRAINT ck_audit_event_chained_whole CHECK "
-               "((seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL))")
-    op.execute("CREATE INDEX ix_audit_event_unchained ON audit_event (id) WHERE seq IS NULL")
     # The trigger's condition is checked in the server's C code, row by row, without calling
     # a function: chaining costs the sequencer no PL/pgSQL call.
     op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
@@ -54,18 +70,21 @@ def upgrade():
 
 
 def downgrade():
+    # Unchained events cannot be kept by the old schema: downgrade with the sequencer
+    # stopped after it has chained them all (`flask --app voucher audit sequence --once`).
     if _postgresql():
         op.execute("DROP TRIGGER IF EXISTS audit_event_chain_only ON audit_event")
         op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
         op.execute("CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON "
                    "audit_event FOR EACH ROW EXECUTE FUNCTION refuse_change()")
-        op.execute("DROP INDEX IF EXISTS ix_audit_event_unchained")
-        op.execute("ALTER TABLE audit_event DROP CONSTRAINT IF EXISTS "
-                   "ck_audit_event_chained_whole")
-        # Unchained events cannot be kept by the old schema: downgrade with the sequencer
-        # stopped after it has chained them all (`flask --app voucher audit sequence`).
-        op.execute("ALTER TABLE audit_event ALTER COLUMN seq SET NOT NULL, "
-                   "ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL")
-    if _postgresql():
-        op.drop_column("audit_event", "chained_at")
-    # SQLite keeps the empty column: dropping it would copy the table and lose its triggers.
+    else:
+        _sqlite_triggers(create=False)
+    op.drop_index("ix_audit_event_unchained", table_name="audit_event")
+    with op.batch_alter_table("audit_event") as batch:
+        batch.drop_constraint("chained_whole", type_="check")
+        for name, kind in (("seq", sa.Integer()), ("prev_hash", sa.String(64)),
+                           ("hash", sa.String(64))):
+            batch.alter_column(name, existing_type=kind, nullable=False)
+        batch.drop_column("chained_at")
+    if not _postgresql():
+        _sqlite_triggers(create=True)

@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import String, bindparam, cast, event, insert, literal, select, update
+from sqlalchemy import String, bindparam, cast, event, insert, literal, select, text, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -198,8 +198,6 @@ def _append_pending(session: Session) -> None:
         if pending:  # unchained, in the order recorded (ids follow the rows' order)
             connection.execute(_INSERT_EVENT, pending)
         if _chain_at_commit():
-            from .audit_sequencer import chain_pending
-
             chain_pending(connection, limit=None)
         return
     # SQLite: writers are serialised already (BEGIN IMMEDIATE); each event links to the
@@ -210,6 +208,60 @@ def _append_pending(session: Session) -> None:
         if appended is None:
             raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
         connection.execute(_INSERT_EVENT, {**fields, **appended._mapping})
+
+
+# The sequencer's batch (PostgreSQL; voucher.services.audit_sequencer runs it).
+BATCH = 2000
+_HEAD = select(AuditChain.seq, AuditChain.hash).where(AuditChain.id == 1).with_for_update()
+_UNCHAINED = (
+    select(AuditEvent.id, *(getattr(AuditEvent, name) for name in EVENT_FIELDS))
+    .where(AuditEvent.seq.is_(None))
+    .order_by(AuditEvent.id)
+    .limit(bindparam("limit"))
+)
+# One statement links the whole batch; `seq IS NULL` makes a second link impossible.
+_LINK = text(
+    "UPDATE audit_event AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, "
+    "chained_at = clock_timestamp() "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), "
+    "CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[])) AS v(id, seq, prev_hash, hash) "
+    "WHERE e.id = v.id AND e.seq IS NULL"
+)
+_MOVE_HEAD = (
+    update(AuditChain)
+    .where(AuditChain.id == 1)
+    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+)
+
+
+def chain_pending(connection, limit: int | None = BATCH) -> int:
+    """In the connection's transaction: lock the head row and link up to `limit` unchained
+    events (all of them with None), oldest id first. Returns how many; the caller commits.
+    Raises when the head row is missing or an event was chained meanwhile by someone
+    who bypassed the head row's lock (the batch must then roll back whole)."""
+    head = connection.execute(_HEAD).first()
+    if head is None:
+        raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
+    rows = connection.execute(_UNCHAINED, {"limit": limit}).all()
+    if not rows:
+        return 0
+    seq, prev = head.seq, head.hash
+    ids, seqs, prevs, hashes = [], [], [], []
+    for row in rows:
+        seq += 1
+        link = event_hash(prev, seq, {name: getattr(row, name) for name in EVENT_FIELDS})
+        ids.append(row.id)
+        seqs.append(seq)
+        prevs.append(prev)
+        hashes.append(link)
+        prev = link
+    linked = connection.execute(
+        _LINK, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes}
+    ).rowcount
+    if linked != len(rows):
+        raise RuntimeError(f"{len(rows) - linked} audit events were chained by someone else")
+    connection.execute(_MOVE_HEAD, {"seq": seq, "prev_hash": prevs[-1], "hash": prev})
+    return len(rows)
 
 
 def _mark_savepoint(session: Session, transaction) -> None:

@@ -25,71 +25,20 @@ import threading
 import time
 
 from flask import Flask
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
-from ..models import AuditChain, AuditEvent
-from .audit import EVENT_FIELDS, event_hash
+from .audit import BATCH, chain_pending
+
+__all__ = ["BATCH", "Sequencer", "chain_all", "chain_pending", "start_thread"]
 
 log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock's key: "auditseq" in ASCII, the one sequencer of a database.
 ADVISORY_KEY = 0x6175646974736571
-BATCH = 2000
 POLL_SECONDS = 0.2  # an idle sequencer looks for new events this often
 ERROR_PAUSE_MAX_SECONDS = 30
-
-_HEAD = select(AuditChain.seq, AuditChain.hash).where(AuditChain.id == 1).with_for_update()
-_UNCHAINED = (
-    select(AuditEvent.id, *(getattr(AuditEvent, name) for name in EVENT_FIELDS))
-    .where(AuditEvent.seq.is_(None))
-    .order_by(AuditEvent.id)
-    .limit(bindparam("limit"))
-)
-# One statement links the whole batch; `seq IS NULL` makes a second link impossible.
-_LINK = text(
-    "UPDATE audit_event AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash, "
-    "chained_at = clock_timestamp() "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), "
-    "CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[])) AS v(id, seq, prev_hash, hash) "
-    "WHERE e.id = v.id AND e.seq IS NULL"
-)
-_MOVE_HEAD = (
-    update(AuditChain)
-    .where(AuditChain.id == 1)
-    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
-)
-
-
-def chain_pending(connection, limit: int | None = BATCH) -> int:
-    """In the connection's transaction: lock the head row and link up to `limit` unchained
-    events (all of them with None), oldest id first. Returns how many; the caller commits.
-    Raises when the head row is missing or an event was chained meanwhile by someone
-    who bypassed the head row's lock (the batch must then roll back whole)."""
-    head = connection.execute(_HEAD).first()
-    if head is None:
-        raise RuntimeError("the audit chain has no head row (audit_chain): run the migrations")
-    rows = connection.execute(_UNCHAINED, {"limit": limit}).all()
-    if not rows:
-        return 0
-    seq, prev = head.seq, head.hash
-    ids, seqs, prevs, hashes = [], [], [], []
-    for row in rows:
-        seq += 1
-        link = event_hash(prev, seq, {name: getattr(row, name) for name in EVENT_FIELDS})
-        ids.append(row.id)
-        seqs.append(seq)
-        prevs.append(prev)
-        hashes.append(link)
-        prev = link
-    linked = connection.execute(
-        _LINK, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes}
-    ).rowcount
-    if linked != len(rows):
-        raise RuntimeError(f"{len(rows) - linked} audit events were chained by someone else")
-    connection.execute(_MOVE_HEAD, {"seq": seq, "prev_hash": prevs[-1], "hash": prev})
-    return len(rows)
 
 
 def chain_all(engine=None) -> int:
