@@ -13,7 +13,7 @@ import contextlib
 import copy
 import logging
 
-from flask import Flask, g, make_response, request, session
+from flask import Flask, current_app, g, make_response, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
     DBAPIError,
@@ -31,8 +31,46 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 
+def _lean_view() -> bool:
+    rule = request.url_rule
+    view = current_app.view_functions.get(rule.endpoint) if rule is not None else None
+    return getattr(view, "lean", False)
+
+
 class VoucherFlask(Flask):
-    """Flask, with each view run as one transaction (the request boundary)."""
+    """Flask, with each view run as one transaction (the request boundary).
+
+    A lean view (the one-statement redemption) gets only the hooks marked every_request:
+    who is calling, the security headers, the access log, the background threads' start;
+    not the rate limiter (it has no limit), the locale, the CSRF check (bearer tokens) or
+    the cookie session, which it does not use."""
+
+    def preprocess_request(self):
+        if not _lean_view():
+            return super().preprocess_request()
+        for hook in self._marked(self.before_request_funcs):
+            answer = hook()
+            if answer is not None:
+                return answer
+        return None
+
+    def process_response(self, response):
+        if not _lean_view():
+            return super().process_response(response)
+        for hook in reversed(self._marked(self.after_request_funcs)):
+            response = hook(response)
+        return response
+
+    def _marked(self, registry) -> list:
+        """The marked hooks of the application and of the request's blueprints, in the
+        order Flask would run them."""
+        names = (None, *reversed(request.blueprints))
+        return [
+            h
+            for name in names
+            for h in registry.get(name, ())
+            if getattr(h, "every_request", False)
+        ]  # noqa: E501
 
     def dispatch_request(self):
         rule = request.url_rule

@@ -8,6 +8,8 @@ import time
 
 from flask import Flask, g, request
 
+from .hooks import every_request
+
 # The `extra` keys a log line may carry: counts and ids, never personal data.
 FIELDS = (
     "method",
@@ -50,10 +52,12 @@ def configure_logging(app: Flask) -> None:
     access = logging.getLogger("voucher.access")
 
     @app.before_request
+    @every_request
     def _start_timer():
         g._started = time.perf_counter()
 
     @app.after_request
+    @every_request
     def _log_request(response):
         started = getattr(g, "_started", None)
         # The URL rule, not the URL: /api/v1/vouchers/<code> never logs a code.

@@ -24,6 +24,7 @@ def register_api(app) -> None:
     from flask import request
 
     from ..extensions import api, csrf
+    from ..hooks import every_request
     from .security import load_actor
 
     api.init_app(
@@ -44,6 +45,7 @@ def register_api(app) -> None:
     app.view_functions[endpoint] = in_front_of(app.view_functions[endpoint])
 
     @app.before_request
+    @every_request
     def _api_actor():
         if request.path.startswith("/api/"):
             load_actor()

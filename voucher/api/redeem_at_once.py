@@ -136,5 +136,6 @@ def in_front_of(documented):
         response.headers["Idempotent-Replayed"] = "false"
         return response
 
-    view.own_transaction = True
+    view.own_transaction = True  # the request boundary leaves the transaction to it
+    view.lean = True  # and runs only the hooks marked every_request
     return view

@@ -8,6 +8,7 @@ from flask import g, request, url_for
 from flask_smorest import Blueprint
 
 from ..errors import NotFound, ValidationFailed
+from ..hooks import every_request
 from ..services import cancellation, ledger, redemption
 from ..services.redemption import RedemptionRequest
 from .fields import MAX_INT, problem_responses
@@ -38,6 +39,7 @@ _IDEMPOTENCY_DOC = {
 
 
 @blp.after_request
+@every_request
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response

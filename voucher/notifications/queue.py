@@ -25,6 +25,7 @@ from huey.api import Huey
 
 from .. import jobs
 from ..db import run_in_transaction
+from ..hooks import every_request
 from ..services import audit_sequencer
 from . import delivery, relay
 
@@ -125,6 +126,7 @@ def install(app: Flask) -> None:
     started = threading.Lock()
 
     @app.before_request
+    @every_request
     def _start_notifications():
         if "voucher.notify" in app.extensions or not started.acquire(blocking=False):
             return

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
+from ..hooks import every_request
 from .audit import BATCH, chain_pending
 
 __all__ = ["BATCH", "Sequencer", "chain_all", "chain_pending", "start_thread"]
@@ -129,6 +130,7 @@ def install(app: Flask) -> None:
     started = threading.Lock()
 
     @app.before_request
+    @every_request
     def _start_audit_sequencer():
         if started.locked() or not started.acquire(blocking=False):
             return

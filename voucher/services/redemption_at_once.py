@@ -14,7 +14,10 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 from . import Actor
 from .redemption_sql import Redemption, Terms, forget_stale_voucher
@@ -98,6 +101,9 @@ SELECT t.*, e.* FROM t LEFT JOIN entry e ON true
 """
 # Every data-modifying part runs once and whole, read or not (the audit event's is not).
 _ONE_STATEMENT = text(" ".join(_SQL.split()))
+# Sent straight to the driver's cursor: the result of one row needs none of the ORM's
+# result machinery, which would otherwise cost more than the rest of the request.
+_DRIVER_SQL = str(_ONE_STATEMENT.compile(dialect=postgresql.dialect(paramstyle="pyformat")))
 
 
 @dataclass(frozen=True)
@@ -130,31 +136,39 @@ def redeem_in_one_statement(
     amount or a quantity, positive, two decimals at most) and, in a transaction, that no
     event of it waits for the commit (audit.can_append_now()); it commits (and, in a
     session's transaction, calls audit.wrote_event())."""
-    row = connection.execute(
-        _ONE_STATEMENT,
-        {
-            "voucher_code": code,
-            "service": service_code,
-            "service_date": service_date,
-            "provider": provider_id,
-            "api_key": actor.api_key_id,
-            "key": idempotency_key,
-            "amount": amount_cents,
-            "quantity": quantity,
-            "hours": hours,
-            "today": today,
-            "created_at": created_at,
-            "request_hash": request_hash,
-            "user_id": actor.user_id,
-            "at": datetime.now(UTC),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "actor_label": actor.label,
-        },
-    ).first()
+    params = {
+        "voucher_code": code,
+        "service": service_code,
+        "service_date": service_date,
+        "provider": provider_id,
+        "api_key": actor.api_key_id,
+        "key": idempotency_key,
+        "amount": amount_cents,
+        "quantity": quantity,
+        "hours": hours,
+        "today": today,
+        "created_at": created_at,
+        "request_hash": request_hash,
+        "user_id": actor.user_id,
+        "at": datetime.now(UTC),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+    }
+    try:
+        with connection.connection.cursor() as cursor:
+            cursor.execute(_DRIVER_SQL, params)
+            row = cursor.fetchone()
+            names = [column.name for column in cursor.description]
+    except psycopg.Error as error:
+        # As SQLAlchemy would raise it (an IntegrityError on a lost race for the key, which
+        # the request boundary runs again); a lost connection leaves the pool.
+        if isinstance(error, psycopg.OperationalError) or connection.connection.closed:
+            connection.invalidate()
+        raise DBAPIError.instance(_DRIVER_SQL, params, error, psycopg.Error) from None
     if row is None:
         return None
-    found = row._mapping
+    found = dict(zip(names, row, strict=True))
     terms = Terms(**{f.name: found[f.name] for f in fields(Terms) if f.name != "next_entry_id"})
     if found["entry_id"] is None:
         return Attempt(terms, None)

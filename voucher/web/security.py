@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from ..extensions import login_manager
+from ..hooks import every_request
 from ..services import Actor
 from ..services.users import actor_for
 from ..services.wording import N_
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
         return load_session_user(session_id)
 
     @app.after_request
+    @every_request
     def _security_headers(response):
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
