@@ -71,6 +71,9 @@ def dispose_app(app) -> None:
     """Close every pooled connection of `app`: its database's and its rate limiter's."""
     with app.app_context():
         db.session.remove()
+        autocommit = app.extensions.get("voucher.autocommit_engine")
+        if autocommit is not None:
+            autocommit.dispose()
         for engine in db.engines.values():
             engine.dispose()
     # The limiter is one object for every application: its storage is the last enabled one's.

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -57,6 +57,29 @@ def configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.prepare_threshold = None
+
+
+def autocommit_engine():
+    """An engine of this application's database whose connections are in autocommit: each
+    statement its own transaction (the one-statement redemption). Its own pool, so that no
+    connection switches mode on every checkout; made on first use, in the process that
+    uses it (after gunicorn's fork)."""
+    from flask import current_app
+
+    engine = current_app.extensions.get("voucher.autocommit_engine")
+    if engine is None:
+        base = db.engine
+        engine = create_engine(
+            base.url,
+            isolation_level="AUTOCOMMIT",
+            pool_recycle=1800,
+            pool_size=2,
+            max_overflow=10,
+        )
+        if engine.dialect.name == "postgresql":
+            configure_postgresql(engine)
+        current_app.extensions["voucher.autocommit_engine"] = engine
+    return engine
 
 
 def remove_session_safely(app) -> None:

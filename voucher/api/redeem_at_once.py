@@ -22,7 +22,7 @@ from functools import wraps
 from flask import current_app, g, request
 from sqlalchemy.exc import DBAPIError
 
-from ..db import run_in_transaction
+from ..db import autocommit_engine, run_in_transaction
 from ..extensions import db
 from ..services import audit, redemption
 from ..services.redemption import RedemptionRequest
@@ -95,8 +95,8 @@ def _recorded(actor, req: RedemptionRequest, key: str):
     """The redemption recorded at once, or None."""
     if current_app.config.get("REDEEM_IN_AUTOCOMMIT", True):
         try:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                return redemption.redeem_at_once(conn, actor, actor.provider_id, req, key)
+            with autocommit_engine().connect() as connection:
+                return redemption.redeem_at_once(connection, actor, actor.provider_id, req, key)
         except DBAPIError:  # a lost race on the key, say: the documented view answers
             return None
 

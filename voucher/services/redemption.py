@@ -117,12 +117,12 @@ def redeem(
     fingerprint = req.fingerprint(code)
     form = well_formed(req)
     if connection.dialect.name == "postgresql" and form is not None and audit.can_append_now():
-        attempt = redeem_in_one(
+        recorded = redeem_in_one(
             connection, actor, provider_id, req, code, form, idempotency_key, fingerprint, day
         )
-        if attempt is not None and attempt.recorded is not None:
+        if recorded is not None:
             audit.wrote_event()
-            return attempt.recorded, False
+            return recorded, False
     terms = lock_terms(
         connection,
         code,
@@ -224,7 +224,7 @@ def redeem_at_once(
         code = resolve_voucher_code(req.voucher)
     except DomainError:
         return None
-    attempt = redeem_in_one(
+    recorded = redeem_in_one(
         connection,
         actor,
         provider_id,
@@ -235,7 +235,7 @@ def redeem_at_once(
         req.fingerprint(code),
         day or clock.today(),
     )
-    return None if attempt is None else attempt.recorded
+    return recorded
 
 
 def _replayed(connection, provider_id: int, key: str, fingerprint: str) -> Redemption | None:

@@ -10,7 +10,6 @@ the answer that is due. Its plan is checked on a ledger of a million rows
 (tests/ops/test_postgresql_plans.py).
 """
 
-from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -20,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from . import Actor
-from .redemption_sql import Redemption, Terms, forget_stale_voucher
+from .redemption_sql import Redemption, forget_stale_voucher
 
 # Written out rather than composed: the composed statement ran past 4 KB, beyond which the
 # database driver converts a query's placeholders afresh at every run (a millisecond of
@@ -97,22 +96,13 @@ event AS (
       'provider_id', q.pid, 'service', q.svc, 'amount_cents', e.e_amount,
       'public_cents', e.e_public, 'balance_cents', e.e_balance)
   FROM q, entry e)
-SELECT t.*, e.* FROM t LEFT JOIN entry e ON true
+SELECT e.*, t.id, t.comune_id FROM entry e, t
 """
 # Every data-modifying part runs once and whole, read or not (the audit event's is not).
 _ONE_STATEMENT = text(" ".join(_SQL.split()))
 # Sent straight to the driver's cursor: the result of one row needs none of the ORM's
 # result machinery, which would otherwise cost more than the rest of the request.
 _DRIVER_SQL = str(_ONE_STATEMENT.compile(dialect=postgresql.dialect(paramstyle="pyformat")))
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What the one-statement redemption did: the redemption it recorded, or None (it
-    wrote nothing), and the terms it read."""
-
-    terms: Terms
-    recorded: Redemption | None
 
 
 def redeem_in_one_statement(
@@ -130,12 +120,13 @@ def redeem_in_one_statement(
     request_hash: str,
     today: date,
     created_at: datetime,
-) -> Attempt | None:
-    """PostgreSQL: the whole redemption in one statement, if the rules accept it (None
-    when there is no such voucher). The caller has checked the request's own form (an
-    amount or a quantity, positive, two decimals at most) and, in a transaction, that no
-    event of it waits for the commit (audit.can_append_now()); it commits (and, in a
-    session's transaction, calls audit.wrote_event())."""
+) -> Redemption | None:
+    """PostgreSQL: the whole redemption in one statement, if the rules accept it; None
+    when they do not (or there is no such voucher), and nothing was written. The caller
+    has checked the request's own form (an amount or a quantity, positive, two decimals at
+    most) and, in a transaction, that no event of it waits for the commit
+    (audit.can_append_now()); it commits (and, in a session's transaction, calls
+    audit.wrote_event())."""
     params = {
         "voucher_code": code,
         "service": service_code,
@@ -158,8 +149,7 @@ def redeem_in_one_statement(
     try:
         with connection.connection.cursor() as cursor:
             cursor.execute(_DRIVER_SQL, params)
-            row = cursor.fetchone()
-            names = [column.name for column in cursor.description]
+            row = cursor.fetchone()  # read by position: naming the columns costs more
     except psycopg.Error as error:
         # As SQLAlchemy would raise it (an IntegrityError on a lost race for the key, which
         # the request boundary runs again); a lost connection leaves the pool.
@@ -168,28 +158,22 @@ def redeem_in_one_statement(
         raise DBAPIError.instance(_DRIVER_SQL, params, error, psycopg.Error) from None
     if row is None:
         return None
-    found = dict(zip(names, row, strict=True))
-    terms = Terms(**{f.name: found[f.name] for f in fields(Terms) if f.name != "next_entry_id"})
-    if found["entry_id"] is None:
-        return Attempt(terms, None)
-    forget_stale_voucher(terms.id)
-    return Attempt(
-        terms,
-        Redemption(
-            id=found["entry_id"],
-            voucher_id=terms.id,
-            voucher_code=code,
-            provider_id=provider_id,
-            service_code=service_code,
-            service_date=service_date,
-            quantity=quantity,
-            amount_cents=found["e_amount"],
-            public_cents=found["e_public"],
-            copay_cents=found["e_copay"],
-            balance_after_cents=found["e_balance"],
-            idempotency_key=idempotency_key,
-            created_at=created_at,
-            comune_id=terms.comune_id,
-            hours=hours,
-        ),
+    entry_id, amount, public, copay, balance, voucher_id, comune_id = row
+    forget_stale_voucher(voucher_id)
+    return Redemption(
+        id=entry_id,
+        voucher_id=voucher_id,
+        voucher_code=code,
+        provider_id=provider_id,
+        service_code=service_code,
+        service_date=service_date,
+        quantity=quantity,
+        amount_cents=amount,
+        public_cents=public,
+        copay_cents=copay,
+        balance_after_cents=balance,
+        idempotency_key=idempotency_key,
+        created_at=created_at,
+        comune_id=comune_id,
+        hours=hours,
     )
