@@ -10,6 +10,7 @@ the answer that is due. Its plan is checked on a ledger of a million rows
 (tests/ops/test_postgresql_plans.py).
 """
 
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -52,17 +53,16 @@ t AS (
         WHERE y.scheme_id = v.scheme_id AND y.provider_id = q.pid)) AS provider_listed,
     (q.kid IS NULL OR EXISTS (SELECT 1 FROM api_key z
       WHERE z.id = q.kid AND z.revoked_at IS NULL)) AS key_valid,
-    (SELECT coalesce(l.request_hash, '') FROM ledger_entry l
-      WHERE l.provider_id = q.pid AND l.idempotency_key = :key) AS earlier_hash,
     CASE WHEN q.qty IS NULL THEN q.amount
       ELSE CAST(round(q.qty * s.unit_price_cents) AS bigint) END AS cost
   FROM q, voucher v JOIN scheme s ON s.id = v.scheme_id
   WHERE v.code = :voucher_code
   FOR UPDATE OF v),
 ok AS (
-  SELECT p.id, p.comune_id, p.cost, (p.cost * p.coverage_percent + 50) / 100 AS public
+  SELECT p.id, p.comune_id, p.balance_cents, p.cost,
+    (p.cost * p.coverage_percent + 50) / 100 AS public
   FROM t p, q
-  WHERE p.key_valid AND p.earlier_hash IS NULL
+  WHERE p.key_valid
     AND p.status NOT IN ('revoked', 'suspended', 'expired', 'exhausted')
     AND q.today BETWEEN p.valid_from AND p.valid_until AND p.balance_cents <> 0
     AND p.provider_status = 'active' AND p.provider_accredited AND p.provider_listed
@@ -73,21 +73,22 @@ ok AS (
     AND (p.max_redemption_cents IS NULL OR p.cost <= p.max_redemption_cents)
     AND p.coverage_percent IS NOT NULL AND p.comune_id IS NOT NULL
     AND (p.cost * p.coverage_percent + 50) / 100 <= p.balance_cents),
-debited AS (
-  UPDATE voucher v SET balance_cents = v.balance_cents - ok.public,
-    status = CASE WHEN v.balance_cents = ok.public THEN 'exhausted' ELSE v.status END
-  FROM ok WHERE v.id = ok.id AND v.balance_cents >= ok.public
-  RETURNING v.id, v.balance_cents),
 entry AS (
   INSERT INTO ledger_entry (kind, voucher_id, provider_id, service_code, service_date,
     quantity, hours, amount_cents, public_cents, copay_cents, balance_after_cents,
     idempotency_key, created_at, comune_id, request_hash, user_id, api_key_id)
-  SELECT 'redemption', d.id, q.pid, q.svc, q.sd, q.qty, q.hours, ok.cost, ok.public,
-    ok.cost - ok.public, d.balance_cents, :key, CAST(:created_at AS timestamptz),
-    ok.comune_id, :request_hash, CAST(:user_id AS integer), q.kid
-  FROM q, ok JOIN debited d ON d.id = ok.id
+  SELECT 'redemption', p.id, q.pid, q.svc, q.sd, q.qty, q.hours, p.cost, p.public,
+    p.cost - p.public, p.balance_cents - p.public, :key, CAST(:created_at AS timestamptz),
+    p.comune_id, :request_hash, CAST(:user_id AS integer), q.kid
+  FROM q, ok p
+  ON CONFLICT (provider_id, idempotency_key) DO NOTHING
   RETURNING id AS entry_id, amount_cents AS e_amount, public_cents AS e_public,
-    copay_cents AS e_copay, balance_after_cents AS e_balance),
+    copay_cents AS e_copay, balance_after_cents AS e_balance, voucher_id),
+debited AS (
+  UPDATE voucher v SET balance_cents = e.e_balance,
+    status = CASE WHEN e.e_balance = 0 THEN 'exhausted' ELSE v.status END
+  FROM entry e WHERE v.id = e.voucher_id
+  RETURNING v.id),
 event AS (
   INSERT INTO audit_event (at, actor_type, actor_id, actor_label, action, object_type,
     object_id, data)
@@ -96,8 +97,25 @@ event AS (
       'provider_id', q.pid, 'service', q.svc, 'amount_cents', e.e_amount,
       'public_cents', e.e_public, 'balance_cents', e.e_balance)
   FROM q, entry e)
-SELECT e.*, t.id, t.comune_id FROM entry e, t
+SELECT e.entry_id, e.e_amount, e.e_public, e.e_copay, e.e_balance, t.id, t.comune_id,
+  1 / (SELECT count(*) FROM debited) FROM entry e, t
 """
+# A prepared statement keeps the plan it was made with. Tables only grow here (vouchers
+# stay, the ledger is append-only), and the plan's lookups are by index, so a plan made on
+# tables of more than a page stays right as they grow; one made on a brand-new, tiny
+# database might not (an index is then as cheap as another). So the statement is made
+# afresh every PLAN_SECONDS, from the tables as they are: its text changes with a comment,
+# and the driver prepares it anew (dropping the oldest of the statements it keeps).
+PLAN_SECONDS = 60
+
+
+def planned_sql() -> str:
+    """The statement's text for this period: a new prepared statement each period."""
+    return f"{_DRIVER_SQL} /* plan {int(time.monotonic() // PLAN_SECONDS)} */"
+
+
+# The last column divides by the vouchers debited: a ledger row written without its debit
+# (it cannot happen: the voucher row is locked from the start) would abort the statement.
 # Every data-modifying part runs once and whole, read or not (the audit event's is not).
 _ONE_STATEMENT = text(" ".join(_SQL.split()))
 # Sent straight to the driver's cursor: the result of one row needs none of the ORM's
@@ -148,7 +166,9 @@ def redeem_in_one_statement(
     }
     try:
         with connection.connection.cursor() as cursor:
-            cursor.execute(_DRIVER_SQL, params)
+            # Prepared on the connections made for it (voucher.db.autocommit_engine).
+            prepare = connection.info.get("prepare_statements", False)
+            cursor.execute(planned_sql() if prepare else _DRIVER_SQL, params, prepare=prepare)
             row = cursor.fetchone()  # read by position: naming the columns costs more
     except psycopg.Error as error:
         # As SQLAlchemy would raise it (an IntegrityError on a lost race for the key, which
@@ -158,7 +178,7 @@ def redeem_in_one_statement(
         raise DBAPIError.instance(_DRIVER_SQL, params, error, psycopg.Error) from None
     if row is None:
         return None
-    entry_id, amount, public, copay, balance, voucher_id, comune_id = row
+    entry_id, amount, public, copay, balance, voucher_id, comune_id, _debited = row
     forget_stale_voucher(voucher_id)
     return Redemption(
         id=entry_id,
