@@ -65,6 +65,8 @@ def _plans_that_stay_right(dbapi_connection, connection_record) -> None:
     the tables grow, whatever their size when it was made. Every lookup it makes has its
     index; with sequential scans off, the plan uses them on a tiny table as on a huge one
     (tests/ops/test_postgresql_plans.py checks it on a ledger of a million rows)."""
+    # Prepared only when asked (execute(prepare=True)): None would refuse even that.
+    dbapi_connection.prepare_threshold = 2**31 - 1
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET plan_cache_mode = force_generic_plan")

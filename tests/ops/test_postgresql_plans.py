@@ -36,7 +36,7 @@ def _redemption_plan(connection, params: dict) -> str:
 
     names = list(params)
     sql = _ONE_STATEMENT.text
-    for n, name in enumerate(sorted(names, key=len, reverse=True)):
+    for name in sorted(names, key=len, reverse=True):
         sql = sql.replace(f":{name}", f"${names.index(name) + 1}")
     connection.exec_driver_sql("DEALLOCATE ALL")
     connection.exec_driver_sql(f"PREPARE redeem AS {sql}")
