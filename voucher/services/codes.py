@@ -33,16 +33,22 @@ def _gf32_mul(a: int, b: int) -> int:
     return product
 
 
+# GF(32) multiplication by table, and each symbol's value: a code is checked on every
+# redemption.
+_MUL = [[_gf32_mul(a, b) for b in range(32)] for a in range(32)]
+_VALUE = {ch: value for value, ch in enumerate(ALPHABET)}
+
+
 def _check_character(data: str) -> str:
     """The symbol c for which Σ αⁱ·vᵢ + αⁿ·c = 0 over GF(32), n = len(data)."""
     total, weight = 0, 1
     for ch in data:
-        total ^= _gf32_mul(weight, ALPHABET.index(ch))
-        weight = _gf32_mul(weight, 2)
+        total ^= _MUL[weight][_VALUE[ch]]
+        weight = _MUL[weight][2]
     inverse = 1  # weight⁻¹ = weight³⁰, since α³¹ = 1
     for _ in range(30):
-        inverse = _gf32_mul(inverse, weight)
-    return ALPHABET[_gf32_mul(total, inverse)]
+        inverse = _MUL[inverse][weight]
+    return ALPHABET[_MUL[total][inverse]]
 
 
 def generate_code() -> str:

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import Flask, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -34,23 +35,32 @@ def init_app(app: Flask) -> None:
 
         return load_session_user(session_id)
 
+    app.session_interface = _BearerApiSessionInterface()
+    # Every answer's headers, in one list: set where the view has not set them already.
+    common = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"),
+    ]
+    pages = [*common, ("Content-Security-Policy", CSP)]
+    hsts = [("Strict-Transport-Security", "max-age=31536000")]
+
     @app.after_request
     @every_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
-        if not request.path.startswith("/api/"):
-            headers.setdefault("Content-Security-Policy", CSP)
+        api = request.path.startswith("/api/")
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - (name, value) pairs otherwise
+        wanted = common if api else pages
         if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            wanted = wanted + hsts
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.endpoint == "static":
             pass  # stylesheets, scripts and fonts are the same for everyone: cached
-        elif request.path.startswith("/api/") and (
-            "Authorization" in request.headers or request.method != "GET"
-        ):
+        elif api and ("Authorization" in request.headers or request.method != "GET"):
             # Answers to a bearer token (or carrying one, like POST /auth/token) hold
             # personal data or credentials: no cache keeps them (RFC 6749 5.1, ASVS 8.2.1).
             # Decided first: an API call has no use for the signed-in user, whose loading
@@ -59,6 +69,16 @@ def init_app(app: Flask) -> None:
         elif getattr(g, "no_store", False) or (current_user and current_user.is_authenticated):
             headers["Cache-Control"] = "no-store"
         return response
+
+
+class _BearerApiSessionInterface(SecureCookieSessionInterface):
+    """The API knows only bearer tokens: under /api/ no cookie session is opened (nor
+    its signing key derived), for any request."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def current_actor() -> Actor | None:
