@@ -162,8 +162,9 @@ class Config:
         self.AUDIT_SEQUENCER_THREAD = _bool("AUDIT_SEQUENCER_THREAD", True)
         self.AUDIT_TAIL_MAX_SECONDS = float(env.get("AUDIT_TAIL_MAX_SECONDS", "10"))
         self.AUDIT_CHAIN_AT_COMMIT = _bool("AUDIT_CHAIN_AT_COMMIT", False)
-        # POST /api/v1/redemptions: the accepted case as one statement in autocommit.
-        self.REDEEM_IN_AUTOCOMMIT = True
+        # POST /api/v1/redemptions: the accepted case as one prepared statement in
+        # autocommit, on connections of its own; false: in the request's transaction.
+        self.REDEEM_IN_AUTOCOMMIT = _bool("REDEEM_IN_AUTOCOMMIT", True)
 
 
 class DevelopmentConfig(Config):
