@@ -24,7 +24,7 @@ from voucher.services.redemption_sql import read_terms
 
 pytestmark = pytest.mark.postgres_only
 
-CASES = 400
+CASES = 250
 
 
 def _case(rng: random.Random) -> dict:
