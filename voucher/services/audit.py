@@ -8,7 +8,7 @@ chain moments later, off the hot path (or, with AUDIT_CHAIN_AT_COMMIT, this tran
 links them itself before it commits, as the tests do). On SQLite each event is linked as
 it is written, under the chain's head row, whose writers SQLite serialises anyway. The
 busiest path (a redemption, on PostgreSQL) writes its change and its event in one
-statement instead (append_after).
+statement instead (voucher.services.redemption_at_once), and says so (wrote_event).
 """
 
 import hashlib
@@ -29,7 +29,7 @@ from . import Actor
 GENESIS = "0" * 64  # the "previous hash" of the first event
 _PENDING = "voucher.audit_pending"
 _MARKS = "voucher.audit_savepoints"  # open savepoint -> how many events came before it
-_WROTE = "voucher.audit_wrote"  # an event was written before the commit (append_with)
+_WROTE = "voucher.audit_wrote"  # an event was written before the commit (wrote_event)
 
 
 def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data) -> None:
@@ -132,42 +132,14 @@ def _advance_statement():
     )
 
 
-def append_after(change):
-    """PostgreSQL: one statement that makes `change` (a data-modifying CTE, which must
-    return a row) and writes its audit event, unchained, only if it did: a change and its
-    event in one round trip, for the busiest paths. Run it with append_with()."""
-    table = AuditEvent.__table__
-    values = select(
-        *(bindparam(name, type_=table.c[name].type) for name in EVENT_FIELDS)
-    ).select_from(change)
-    return insert(table).from_select(list(EVENT_FIELDS), values).returning(table.c.id)
-
-
 def event_row(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, **data):
-    """The parameters of an event for a statement of append_after() (as for record())."""
+    """An event's columns, as record() would write them, for writing one directly (the
+    sequencer's tests write events from several connections)."""
     return _event(actor, action, obj_type, obj_id, data)
 
 
-def append_with(
-    connection,
-    statement,
-    params: dict,
-    actor: Actor,
-    action: str,
-    obj_type: str | None = None,
-    obj_id=None,
-    **data,
-) -> None:
-    """Run a statement of append_after() with `params` and the event (as for record()),
-    which is written at once instead of at commit. Callers check can_append_now() first."""
-    row = _event(actor, action, obj_type, obj_id, data)
-    if connection.execute(statement, {**params, **row}).first() is None:
-        raise RuntimeError("the change wrote nothing")
-    wrote_event()
-
-
 def wrote_event() -> None:
-    """This transaction wrote an event itself (a statement of append_after()): with
+    """This transaction wrote an event itself (the one-statement redemption): with
     AUDIT_CHAIN_AT_COMMIT, the commit links it."""
     db.session.info[_WROTE] = True
 

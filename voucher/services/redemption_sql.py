@@ -4,8 +4,10 @@ past the unit of work.
 Reads are single queries: lock_terms() locks the voucher and reads everything the rules
 need, idempotency key included (read_terms() is the same, unlocked, for a quote);
 earlier_redemption() finds what a replay answers. Writes are fenced behind one plain
-function, record_redemption(): on PostgreSQL one statement debits the voucher, writes the
-ledger row and appends its audit event. The rules live in voucher.services.redemption;
+function, record_redemption(): on PostgreSQL one statement debits the voucher and writes
+the ledger row, whose audit event is written at commit. This is the ordinary path; the
+accepted case usually never reaches it on PostgreSQL (voucher.services.redemption_at_once
+records it in one statement). The rules live in voucher.services.redemption_rules;
 tests/services/test_redemption_sql.py holds a plain ORM version of record_redemption()
 that must agree with this one.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Sequence, String, bindparam, func, insert, or_, select, update
+from sqlalchemy import Date, Integer, String, bindparam, func, insert, or_, select, update
 
 from ..errors import VoucherNotFound
 from ..extensions import db
@@ -57,9 +59,6 @@ class Terms:
     # The request hash of the provider's earlier entry with the same idempotency key ("" if
     # it has none), or None: no such entry.
     earlier_hash: str | None
-    # PostgreSQL, locked read: the id the ledger row will have, taken from its sequence
-    # now so that the audit event can name it in the statement that writes both.
-    next_entry_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,12 @@ class Redemption:
     hours: Decimal | None = None
 
 
-def terms_query(*, lock: bool, next_entry_id: bool = False):
+def terms_query(*, lock: bool):
     """The voucher (by code) with its scheme's terms, the provider's standing (accredited,
     and among the providers the scheme is limited to, if any), whether the API key is still
     valid and whether the idempotency key was used before; bound parameters: voucher_code, service,
     service_date, provider, api_key and key (None without them). Locked: only the voucher
-    row, until the transaction ends, and read afresh after waiting for the lock. With
-    next_entry_id (PostgreSQL), also the next ledger id."""
+    row, until the transaction ends, and read afresh after waiting for the lock."""
     service = bindparam("service")
     provider = bindparam("provider")
     service_date = bindparam("service_date", type_=Date())
@@ -156,20 +154,11 @@ def terms_query(*, lock: bool, next_entry_id: bool = False):
         # Not "code": a parameter named like a voucher column would join the debit's UPDATE.
         .where(Voucher.code == bindparam("voucher_code"))
     )
-    if next_entry_id:
-        query = query.add_columns(_LEDGER_ID_SEQUENCE.next_value().label("next_entry_id"))
     return query.with_for_update(of=Voucher.__table__) if lock else query
 
 
-# Ids are never reused: one taken by a request that is then refused is a gap, as for any
-# rolled-back insert.
-_LEDGER_ID_SEQUENCE = Sequence("ledger_entry_id_seq")
-# By (locked, with the next ledger id).
-_TERMS = {
-    (False, False): terms_query(lock=False),
-    (True, False): terms_query(lock=True),
-    (True, True): terms_query(lock=True, next_entry_id=True),
-}
+# By whether the voucher is locked.
+_TERMS = {False: terms_query(lock=False), True: terms_query(lock=True)}
 
 
 def session_connection():
@@ -190,11 +179,10 @@ def read_terms(
     lock: bool = False,
     api_key_id: int | None = None,
     idempotency_key: str | None = None,
-    next_entry_id: bool = False,
 ) -> Terms:
     """The Terms of a redemption of voucher `code` (VoucherNotFound without one)."""
     row = connection.execute(
-        _TERMS[lock, next_entry_id],
+        _TERMS[lock],
         {
             "voucher_code": code,
             "service": service_code,
@@ -219,11 +207,7 @@ def lock_terms(
     idempotency_key: str,
 ) -> Terms:
     """The Terms of a redemption, the voucher row locked until the transaction ends: what
-    record_redemption() needs, its ledger id taken beforehand when it can write in one
-    statement."""
-    # PostgreSQL, with no other event of this transaction waiting: the debit, the ledger
-    # row and the audit event in one statement, the ledger id taken beforehand.
-    in_one_statement = connection.dialect.name == "postgresql" and audit.can_append_now()
+    record_redemption() needs."""
     return read_terms(
         connection,
         code,
@@ -233,7 +217,6 @@ def lock_terms(
         lock=True,
         api_key_id=api_key_id,
         idempotency_key=idempotency_key,
-        next_entry_id=in_one_statement,
     )
 
 
@@ -276,24 +259,17 @@ def _bound_row(row: dict) -> dict:
     return {_bound(name): value for name, value in row.items()}
 
 
-def _debit_and_insert_statement(*, audited: bool = False):
+def _debit_and_insert_statement():
     """PostgreSQL: the debit and the ledger row in one statement (one round trip while the
-    voucher is locked), the row inserted only if the voucher row was updated. Audited: with
-    the ledger row's id given, and its audit event appended to the chain in the same
-    statement."""
+    voucher is locked), the row inserted only if the voucher row was updated."""
     debited = _DEBIT.returning(_VOUCHERS.c.id).cte("debited")
     written = [name for name in _WRITTEN if name != "voucher_id"]
     values = [bindparam(_bound(name), type_=_LEDGER.c[name].type) for name in written]
-    if audited:  # bound as entry_id: a parameter named like a column would join the UPDATEs
-        written.append("id")
-        values.append(bindparam("entry_id", type_=Integer()))
     rows = select(*values, debited.c.id).select_from(debited)
-    entry = insert(_LEDGER).from_select([*written, "voucher_id"], rows).returning(_LEDGER.c.id)
-    return audit.append_after(entry.cte("entry")) if audited else entry
+    return insert(_LEDGER).from_select([*written, "voucher_id"], rows).returning(_LEDGER.c.id)
 
 
 _DEBIT_AND_INSERT = _debit_and_insert_statement()
-_DEBIT_INSERT_AND_AUDIT = _debit_and_insert_statement(audited=True)
 
 
 def _debit(voucher_id: int, balance: int, status: str) -> dict:
@@ -326,11 +302,8 @@ def record_redemption(
 ) -> Redemption:
     """Write a redemption the rules accepted, its voucher locked by lock_terms(): the
     voucher's balance becomes entry.balance_after_cents (status exhausted at zero), the
-    ledger row is inserted and the "voucher.redeemed" event audited. Checks nothing;
-    returns `entry` with the row's id.
-
-    PostgreSQL, when lock_terms() took the ledger id: all in one statement, the event
-    linked to the chain at once; elsewhere the event is appended at commit."""
+    ledger row is inserted and the "voucher.redeemed" event audited (written at commit).
+    Checks nothing; returns `entry` with the row's id."""
     balance = entry.balance_after_cents
     status = "exhausted" if balance == 0 else terms.status
     row = {name: getattr(entry, name) for name in _LEDGER_VALUES}
@@ -342,24 +315,10 @@ def record_redemption(
         "public_cents": entry.public_cents,
         "balance_cents": balance,
     }
-    if terms.next_entry_id is not None:
-        entry_id = terms.next_entry_id
-        audit.append_with(
-            connection,
-            _DEBIT_INSERT_AND_AUDIT,
-            {**_bound_row(row), **_debit(terms.id, balance, status), "entry_id": entry_id},
-            actor,
-            "voucher.redeemed",
-            "voucher",
-            entry.voucher_code,
-            entry_id=entry_id,
-            **event,
-        )
-    else:
-        entry_id = _debit_and_insert(connection, balance, status, row)
-        audit.record(
-            actor, "voucher.redeemed", "voucher", entry.voucher_code, entry_id=entry_id, **event
-        )
+    entry_id = _debit_and_insert(connection, balance, status, row)
+    audit.record(
+        actor, "voucher.redeemed", "voucher", entry.voucher_code, entry_id=entry_id, **event
+    )
     forget_stale_voucher(terms.id)
     return replace(entry, id=entry_id)
 
