@@ -27,15 +27,14 @@ from ..extensions import db
 from ..services import audit, redemption
 from ..services.redemption import RedemptionRequest
 from .fields import MAX_INT
+from .redemptions import IDEMPOTENCY_HEADER, plain_idempotency_key
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 _FIELDS = frozenset({"voucher", "service_code", "service_date", "amount_cents"})
 # Stricter than the schema (so that whatever passes here, the schema accepts as it is):
 # printable ASCII for a code or a signed QR payload, letters and digits for a service.
 _VOUCHER = re.compile(r"[\x21-\x7e]{1,2000}")
 _SERVICE = re.compile(r"[A-Za-z0-9]{1,8}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]|[\x21-\x7e]")
 
 
 def plain_request(body: bytes) -> RedemptionRequest | None:
@@ -124,7 +123,7 @@ def in_front_of(documented):
             actor is not None
             and actor.provider_id is not None
             and actor.can("redemption.create")
-            and _KEY.fullmatch(key)
+            and plain_idempotency_key(key)
             and request.mimetype == "application/json"
         ):
             req = plain_request(request.get_data(cache=True))

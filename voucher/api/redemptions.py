@@ -45,6 +45,17 @@ def _no_store(response):
     return response
 
 
+def plain_idempotency_key(raw: str) -> bool:
+    """A key the header check below takes as it is: no surrounding blanks to strip, not too
+    long, printable ASCII."""
+    return (
+        raw == raw.strip()
+        and 0 < len(raw) <= MAX_KEY_LENGTH
+        and raw.isascii()
+        and raw.isprintable()
+    )
+
+
 def idempotency_key_required(view):
     """The Idempotency-Key header, checked before the body: missing is 400, too long 422."""
 

@@ -58,6 +58,25 @@ class RedemptionRequest:
 _MAX_QUANTITY = Decimal(10) ** 8  # ledger_entry.quantity is NUMERIC(10, 2)
 
 
+def _as_number(value) -> Decimal | None:
+    """A quantity or a number of hours as a Decimal; None when it is not a number."""
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _in_form(number: Decimal) -> bool:
+    """Positive, below the ledger's limit, with at most two decimals. Checked in this order
+    so that NaN, infinities and huge values (which Decimal refuses to compare or quantize)
+    fail the check, not crash it."""
+    return (
+        number.is_finite()
+        and 0 < number < _MAX_QUANTITY
+        and number == number.quantize(Decimal("0.01"))
+    )
+
+
 def _day(day: date) -> dict:
     return {"date": f"{day:%d/%m/%Y}"}
 
@@ -90,17 +109,10 @@ def price(terms: Terms, req: RedemptionRequest) -> tuple[int, int, int, Decimal 
             raise ValidationFailed(
                 errors={"quantity": [N_("Questa misura è in euro: indicare l'importo.")]}
             )
-        try:
-            quantity = Decimal(req.quantity)
-        except InvalidOperation:
-            raise ValidationFailed(errors={"quantity": [N_("Quantità non valida.")]}) from None
-        # Checked in this order so that NaN, infinities and huge values (which Decimal
-        # refuses to compare or quantize) are a validation error, not a crash.
-        if (
-            not quantity.is_finite()
-            or not 0 < quantity < _MAX_QUANTITY
-            or quantity != quantity.quantize(Decimal("0.01"))
-        ):
+        quantity = _as_number(req.quantity)
+        if quantity is None:
+            raise ValidationFailed(errors={"quantity": [N_("Quantità non valida.")]})
+        if not _in_form(quantity):
             raise ValidationFailed(
                 errors={"quantity": [N_("La quantità è positiva, con al massimo due decimali.")]}
             )
@@ -127,15 +139,10 @@ def hours_of(terms: Terms, req: RedemptionRequest) -> Decimal | None:
         raise ValidationFailed(
             errors={"hours": ["Le ore si indicano solo sulle misure in euro: usare la quantità."]}
         )
-    try:
-        hours = Decimal(req.hours)
-    except InvalidOperation:
-        raise ValidationFailed(errors={"hours": [N_("Numero di ore non valido.")]}) from None
-    if (
-        not hours.is_finite()
-        or not 0 < hours < _MAX_QUANTITY
-        or hours != hours.quantize(Decimal("0.01"))
-    ):
+    hours = _as_number(req.hours)
+    if hours is None:
+        raise ValidationFailed(errors={"hours": [N_("Numero di ore non valido.")]})
+    if not _in_form(hours):
         raise ValidationFailed(
             errors={"hours": [N_("Le ore sono un numero positivo, con al massimo due decimali.")]}
         )
@@ -148,13 +155,8 @@ def well_formed(req: RedemptionRequest) -> tuple[Decimal | None, Decimal | None]
     decimals at most); None otherwise, and the ordinary path explains what is wrong."""
 
     def number(value) -> Decimal | None:
-        try:
-            number = Decimal(value)
-        except (InvalidOperation, TypeError, ValueError):
-            return None
-        if not number.is_finite() or not 0 < number < _MAX_QUANTITY:
-            return None
-        return number if number == number.quantize(Decimal("0.01")) else None
+        number = _as_number(value)
+        return number if number is not None and _in_form(number) else None
 
     if (req.amount_cents is None) == (req.quantity is None):
         return None
